@@ -1,0 +1,11 @@
+/** A bad environment: one line per bad variable, each naming it and what it expects. */
+export class ConfigError extends Error {
+  constructor(readonly problems: Array<{ variable: string; expected: string }>) {
+    super(
+      `Keyfob cannot start: ${problems.length} setting(s) need attention\n${problems
+        .map((problem) => `  ${problem.variable}: ${problem.expected}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}

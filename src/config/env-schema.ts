@@ -1,0 +1,81 @@
+/**
+ * The whole of Keyfob's environment, as one TypeBox schema. The `Config` type is derived from it, so a setting
+ * is declared once. README.md and .env.example list the same names; test/config checks that they agree.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+
+const Integer = (options: { default?: number; minimum: number; maximum: number; description: string }) =>
+  Type.Integer(options);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const PROVIDERS = ['sandbox', 'smartcar'] as const;
+
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
+    default: 'development',
+    description: 'development, test or production; production refuses to start without its secrets',
+  }),
+  PORT: Integer({ default: 3000, minimum: 0, maximum: 65535, description: 'a TCP port, 0 to 65535' }),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'the address to listen on' }),
+  PUBLIC_URL: Type.Optional(
+    Type.String({ description: 'the origin the browser sees, like https://cars.example.com (no path)' }),
+  ),
+  DATABASE_URL: Type.Optional(Type.String({ description: 'a postgres:// or postgresql:// connection URL' })),
+  REDIS_URL: Type.Optional(Type.String({ description: 'a redis:// or rediss:// connection URL' })),
+  SESSION_SECRET: Type.Optional(Type.String({ description: 'a random secret of at least 32 characters' })),
+  TOKEN_ENCRYPTION_KEYS: Type.Optional(
+    Type.String({ description: 'comma-separated id:base64-32-byte-key entries; the first encrypts' }),
+  ),
+  SESSION_IDLE_TIMEOUT_SECONDS: Integer({
+    default: 7200,
+    minimum: 60,
+    maximum: 2_592_000,
+    description: 'seconds of inactivity after which a session ends, 60 or more',
+  }),
+  SESSION_ABSOLUTE_TIMEOUT_SECONDS: Integer({
+    default: 86_400,
+    minimum: 60,
+    maximum: 31_536_000,
+    description: 'seconds after sign-in at which a session ends however active, 60 or more',
+  }),
+  DATA_DIR: Type.String({ default: './data', minLength: 1, description: 'a folder for embedded data' }),
+  PROVIDER: Type.Union(
+    PROVIDERS.map((name) => Type.Literal(name)),
+    { default: 'sandbox', description: `one of ${PROVIDERS.join(', ')}` },
+  ),
+  LOG_LEVEL: Type.Union(
+    LOG_LEVELS.map((level) => Type.Literal(level)),
+    { default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
+  ),
+  SANDBOX_PORT: Integer({ default: 4010, minimum: 0, maximum: 65535, description: 'a TCP port, 0 to 65535' }),
+  SANDBOX_ACCESS_TOKEN_TTL_SECONDS: Integer({
+    default: 7200,
+    minimum: 1,
+    maximum: 31_536_000,
+    description: 'seconds, 1 or more',
+  }),
+  SANDBOX_REFRESH_TOKEN_TTL_SECONDS: Integer({
+    default: 5_184_000,
+    minimum: 1,
+    maximum: 315_360_000,
+    description: 'seconds, 1 or more',
+  }),
+  SANDBOX_REFRESH_REUSE_GRACE_SECONDS: Integer({
+    default: 60,
+    minimum: 0,
+    maximum: 86_400,
+    description: 'seconds a used refresh token keeps working; 0 is strict reuse detection',
+  }),
+  SANDBOX_RATE_LIMIT_PER_MINUTE: Integer({
+    default: 600,
+    minimum: 0,
+    maximum: 1_000_000,
+    description: 'API calls per vehicle per minute before 429; 0 turns the limit off',
+  }),
+  SANDBOX_PKCE: Type.Union([Type.Literal('required'), Type.Literal('optional')], {
+    default: 'required',
+    description: 'required or optional',
+  }),
+});
+
+export type Env = Static<typeof EnvSchema>;

@@ -1,0 +1,194 @@
+/**
+ * The one place that reads the environment. It validates every variable at once and throws a ConfigError that
+ * names each bad one, so an operator fixes them all in one go rather than one per restart.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigError } from './config-error.ts';
+import { loadDevSecrets } from './dev-secrets.ts';
+import { type Env, EnvSchema } from './env-schema.ts';
+import { type KeyRingEntry, parseKeyRing } from './key-ring-format.ts';
+
+export interface Config {
+  nodeEnv: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  /** The origin the browser sees, without a trailing slash. */
+  publicUrl: string;
+  /** True when PUBLIC_URL is https: cookies become Secure and `__Host-` prefixed. */
+  secureCookies: boolean;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  sessionSecret: string;
+  session: { idleTimeoutSeconds: number; absoluteTimeoutSeconds: number };
+  keyRing: KeyRingEntry[];
+  dataDir: string;
+  provider: Env['PROVIDER'];
+  logLevel: Env['LOG_LEVEL'];
+  sandbox: {
+    port: number;
+    clientId: string;
+    clientSecret: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    refreshReuseGraceSeconds: number;
+    rateLimitPerMinute: number;
+    pkce: Env['SANDBOX_PKCE'];
+  };
+}
+
+/** What loading decided on the operator's behalf, logged once at start. */
+export type ConfigNotice = string;
+
+type Problem = { variable: string; expected: string };
+
+const MIN_SESSION_SECRET = 32;
+export const SANDBOX_CLIENT_ID = 'keyfob-sandbox-client';
+
+function schemaProblems(raw: Record<string, unknown>): Problem[] {
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const error of Value.Errors(EnvSchema, raw)) {
+    const variable = error.path.replace(/^\//, '');
+    if (!variable || seen.has(variable)) continue;
+    seen.add(variable);
+    const description = (error.schema as { description?: string }).description;
+    const got = raw[variable];
+    problems.push({ variable, expected: `${description ?? error.message} (got "${String(got)}")` });
+  }
+  return problems;
+}
+
+function pickEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key];
+    // An empty variable (`FOO=` in a .env file) means "not set", as in most tools.
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  return raw;
+}
+
+function checkUrl(value: string | undefined, variable: string, protocols: string[], problems: Problem[]) {
+  if (value === undefined) return;
+  try {
+    const url = new URL(value);
+    if (!protocols.includes(url.protocol)) throw new Error('protocol');
+  } catch {
+    problems.push({ variable, expected: `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` });
+  }
+}
+
+function checkPublicUrl(value: string, problems: Problem[]): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+    if (url.pathname !== '/' || url.search || url.hash || url.username) throw new Error('not an origin');
+    return url.origin;
+  } catch {
+    problems.push({
+      variable: 'PUBLIC_URL',
+      expected: 'an origin like https://cars.example.com (http or https, no path, query or credentials)',
+    });
+    return value;
+  }
+}
+
+/** Validates the environment; outside production fills missing secrets from DATA_DIR. */
+export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Config; notices: ConfigNotice[] }> {
+  const raw = pickEnv(env);
+  const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, structuredClone(raw))) as Record<
+    string,
+    unknown
+  >;
+  const problems = schemaProblems(withDefaults);
+  const notices: ConfigNotice[] = [];
+  const parsed = withDefaults as Env;
+  const production = parsed.NODE_ENV === 'production';
+
+  if (production) {
+    for (const variable of ['DATABASE_URL', 'REDIS_URL', 'SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS'] as const) {
+      if (raw[variable] === undefined) {
+        problems.push({ variable, expected: 'required when NODE_ENV=production' });
+      }
+    }
+  }
+  checkUrl(parsed.DATABASE_URL, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems);
+  checkUrl(parsed.REDIS_URL, 'REDIS_URL', ['redis:', 'rediss:'], problems);
+  if (parsed.SESSION_SECRET !== undefined && parsed.SESSION_SECRET.length < MIN_SESSION_SECRET) {
+    problems.push({
+      variable: 'SESSION_SECRET',
+      expected: `at least ${MIN_SESSION_SECRET} characters (got ${parsed.SESSION_SECRET.length})`,
+    });
+  }
+  let keyRing: KeyRingEntry[] = [];
+  if (parsed.TOKEN_ENCRYPTION_KEYS !== undefined) {
+    const ring = parseKeyRing(parsed.TOKEN_ENCRYPTION_KEYS);
+    keyRing = ring.entries;
+    if (ring.problems.length > 0) {
+      problems.push({ variable: 'TOKEN_ENCRYPTION_KEYS', expected: ring.problems.join('; ') });
+    }
+  }
+  const port = typeof parsed.PORT === 'number' ? parsed.PORT : 3000;
+  const publicUrl = checkPublicUrl(parsed.PUBLIC_URL ?? `http://localhost:${port}`, problems);
+  if (production && !publicUrl.startsWith('https://') && raw.PUBLIC_URL !== undefined) {
+    notices.push('PUBLIC_URL is not https: cookies are not Secure; use https in production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = resolve(parsed.DATA_DIR);
+  let sessionSecret = parsed.SESSION_SECRET;
+  let sandboxClientSecret: string | undefined;
+  if (!production && (sessionSecret === undefined || keyRing.length === 0 || parsed.PROVIDER === 'sandbox')) {
+    const { secrets } = await loadDevSecrets(dataDir);
+    sandboxClientSecret = secrets.sandboxClientSecret;
+    if (sessionSecret === undefined) {
+      sessionSecret = secrets.sessionSecret;
+      notices.push(`SESSION_SECRET is not set: using a generated one kept in ${dataDir}/dev-secrets.json`);
+    }
+    if (keyRing.length === 0) {
+      keyRing = parseKeyRing(secrets.tokenEncryptionKeys).entries;
+      notices.push(`TOKEN_ENCRYPTION_KEYS is not set: using a generated key kept in ${dataDir}/dev-secrets.json`);
+    }
+  }
+  if (parsed.DATABASE_URL === undefined) {
+    notices.push(`DATABASE_URL is not set: using the embedded PGlite database in ${dataDir}/pglite`);
+  }
+  if (parsed.REDIS_URL === undefined) {
+    notices.push('REDIS_URL is not set: sessions are kept in memory (single instance only, lost on restart)');
+  }
+
+  return {
+    notices,
+    config: {
+      nodeEnv: parsed.NODE_ENV,
+      port,
+      host: parsed.HOST,
+      publicUrl,
+      secureCookies: publicUrl.startsWith('https://'),
+      databaseUrl: parsed.DATABASE_URL,
+      redisUrl: parsed.REDIS_URL,
+      sessionSecret: sessionSecret as string,
+      session: {
+        idleTimeoutSeconds: parsed.SESSION_IDLE_TIMEOUT_SECONDS,
+        absoluteTimeoutSeconds: Math.max(parsed.SESSION_ABSOLUTE_TIMEOUT_SECONDS, parsed.SESSION_IDLE_TIMEOUT_SECONDS),
+      },
+      keyRing,
+      dataDir,
+      provider: parsed.PROVIDER,
+      logLevel: parsed.LOG_LEVEL,
+      sandbox: {
+        port: parsed.SANDBOX_PORT,
+        clientId: SANDBOX_CLIENT_ID,
+        // Production never persists a sandbox secret: it lives as long as the process.
+        clientSecret: sandboxClientSecret ?? randomBytes(24).toString('base64url'),
+        accessTokenTtlSeconds: parsed.SANDBOX_ACCESS_TOKEN_TTL_SECONDS,
+        refreshTokenTtlSeconds: parsed.SANDBOX_REFRESH_TOKEN_TTL_SECONDS,
+        refreshReuseGraceSeconds: parsed.SANDBOX_REFRESH_REUSE_GRACE_SECONDS,
+        rateLimitPerMinute: parsed.SANDBOX_RATE_LIMIT_PER_MINUTE,
+        pkce: parsed.SANDBOX_PKCE,
+      },
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * The one error class of Keyfob. `code` is a stable, documented string the dashboard can switch on; `expose`
+ * says whether `message` may reach the browser (5xx detail never does).
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: 'bad_request',
+  NOT_FOUND: 'not_found',
+  UNAUTHENTICATED: 'unauthenticated',
+  CSRF_HEADER_MISSING: 'csrf_header_missing',
+  ORIGIN_NOT_ALLOWED: 'origin_not_allowed',
+  INVALID_STATE: 'invalid_state',
+  INSUFFICIENT_SCOPE: 'insufficient_scope',
+  REAUTH_REQUIRED: 'reauth_required',
+  UPSTREAM_UNAVAILABLE: 'upstream_unavailable',
+  UPSTREAM_TIMEOUT: 'upstream_timeout',
+  RATE_LIMITED: 'rate_limited',
+  PAYLOAD_TOO_LARGE: 'payload_too_large',
+  SERVICE_UNAVAILABLE: 'service_unavailable',
+  INTERNAL: 'internal_error',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+export class KeyfobError extends Error {
+  override name = 'KeyfobError';
+  readonly expose: boolean;
+
+  constructor(
+    readonly code: ErrorCode,
+    readonly statusCode: number,
+    message: string,
+    options: { cause?: unknown; expose?: boolean; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.expose = options.expose ?? statusCode < 500;
+    this.details = options.details;
+  }
+
+  readonly details: Record<string, unknown> | undefined;
+}

@@ -1,0 +1,55 @@
+/**
+ * pino options shared by Keyfob and the sandbox. Two layers keep secrets out of logs: fast-redact paths for the
+ * headers every request carries, and a formatter that walks each logged object and redacts any field named
+ * like a token, secret, code, verifier or VIN, so a new log call cannot leak one by accident.
+ */
+import type { FastifyServerOptions } from 'fastify';
+import type { LoggerOptions } from 'pino';
+import { redactUrl, scrubLogObject } from './mask.ts';
+
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+];
+
+interface SerializableRequest {
+  method?: string;
+  url?: string;
+  id?: string;
+  ip?: string;
+  raw?: { url?: string; method?: string };
+}
+
+/** pino options for a service; `level` comes from LOG_LEVEL. */
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    formatters: {
+      log: (object) => scrubLogObject(object) as Record<string, unknown>,
+    },
+    serializers: {
+      // Fastify's default request serializer logs the raw URL, which on /auth/callback holds the code.
+      req: (req: SerializableRequest) => ({
+        method: req.method ?? req.raw?.method,
+        url: redactUrl(req.url ?? req.raw?.url ?? ''),
+        id: req.id,
+        ip: req.ip,
+      }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
+  };
+}
+
+/** The `logger` entry of Fastify's options, optionally writing to a given stream (tests capture logs so). */
+export function fastifyLoggerOptions(
+  level: string,
+  stream?: NodeJS.WritableStream,
+): NonNullable<FastifyServerOptions['logger']> {
+  return stream ? { ...loggerOptions(level), stream } : loggerOptions(level);
+}

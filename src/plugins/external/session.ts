@@ -1,0 +1,52 @@
+/**
+ * Server-side sessions: a signed HttpOnly cookie holding a random id, data in Redis (or memory when REDIS_URL is
+ * unset). Cookie: SameSite=Lax (the provider's redirect back to /auth/callback is a top-level cross-site GET),
+ * Path=/, no Domain; Secure and `__Host-` prefixed when PUBLIC_URL is https. Idle timeout by rolling expiry,
+ * absolute timeout from the moment the session was created.
+ */
+import fastifyCookie from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import fp from 'fastify-plugin';
+import { createMemorySessionStore } from '../../sessions/memory-session-store.ts';
+import { createRedisSessionStore } from '../../sessions/redis-session-store.ts';
+
+declare module 'fastify' {
+  interface Session {
+    /** Milliseconds since the epoch when this session was created; the absolute timeout counts from here. */
+    createdAt?: number;
+    userId?: string;
+  }
+}
+
+export const sessionCookieName = (secure: boolean) => (secure ? '__Host-keyfob' : 'keyfob');
+
+export default fp(
+  async (app) => {
+    const { config } = app;
+    const idleMs = config.session.idleTimeoutSeconds * 1000;
+    const absoluteMs = config.session.absoluteTimeoutSeconds * 1000;
+    if (!app.redis) app.log.warn('sessions are kept in memory: run one instance only, and expect sign-outs on restart');
+    await app.register(fastifyCookie);
+    await app.register(fastifySession, {
+      secret: config.sessionSecret,
+      cookieName: sessionCookieName(config.secureCookies),
+      saveUninitialized: false,
+      rolling: true,
+      store: app.redis ? createRedisSessionStore(app.redis, idleMs) : createMemorySessionStore(idleMs),
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        path: '/',
+        secure: config.secureCookies,
+        maxAge: idleMs,
+      },
+    });
+    app.addHook('preHandler', async (request) => {
+      const createdAt = request.session.createdAt;
+      if (createdAt !== undefined && Date.now() - createdAt > absoluteMs) {
+        await request.session.destroy();
+      }
+    });
+  },
+  { name: 'session', dependencies: ['config', 'redis'] },
+);

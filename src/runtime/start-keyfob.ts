@@ -1,0 +1,94 @@
+/**
+ * Starts everything a Keyfob process runs, in order: configuration, the database (embedded or not, migrated and
+ * verified), the sandbox provider when PROVIDER=sandbox, then the app itself. `src/server.ts` and the end-to-end
+ * tests both start Keyfob through here, so the tests exercise the real start path.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import keyfob from '../app.ts';
+import { type Config, loadConfig } from '../config/load-config.ts';
+import { prepareDatabase } from '../db/prepare-database.ts';
+import { fastifyLoggerOptions } from '../logging/logger-options.ts';
+import { type RunningSandbox, startSandbox } from '../sandbox/start-sandbox.ts';
+
+export interface RunningKeyfob {
+  url: string;
+  app: FastifyInstance;
+  config: Config;
+  sandbox: RunningSandbox | undefined;
+  /** Stops accepting requests, drains those in flight, then closes the database, Redis and the sandbox. */
+  close(): Promise<void>;
+}
+
+export async function startKeyfob(options: {
+  env: NodeJS.ProcessEnv;
+  logStream?: NodeJS.WritableStream;
+  listen?: boolean;
+}): Promise<RunningKeyfob> {
+  const { config, notices } = await loadConfig(options.env);
+  const app = Fastify({
+    logger: fastifyLoggerOptions(config.logLevel, options.logStream),
+    // Request ids are ours: a client-chosen id could forge or collide with another request's log lines.
+    genReqId: () => randomUUID(),
+    bodyLimit: 64 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    return503OnClosing: true,
+    pluginTimeout: 30_000,
+  });
+  for (const notice of notices) app.log.warn(notice);
+
+  const database = await prepareDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  if (database.appliedMigrations.length > 0) {
+    app.log.info({ migrations: database.appliedMigrations }, 'applied database migrations');
+  }
+  let sandbox: RunningSandbox | undefined;
+  try {
+    if (config.provider === 'sandbox') {
+      sandbox = await startSandbox({
+        port: config.sandbox.port,
+        clients: [
+          {
+            clientId: config.sandbox.clientId,
+            secrets: [config.sandbox.clientSecret],
+            redirectUris: [`${config.publicUrl}/auth/callback`],
+          },
+        ],
+        settings: {
+          accessTokenTtlSeconds: config.sandbox.accessTokenTtlSeconds,
+          refreshTokenTtlSeconds: config.sandbox.refreshTokenTtlSeconds,
+          refreshReuseGraceSeconds: config.sandbox.refreshReuseGraceSeconds,
+          rateLimitPerMinute: config.sandbox.rateLimitPerMinute,
+          pkce: config.sandbox.pkce,
+        },
+        logLevel: config.logLevel === 'silent' ? 'silent' : 'warn',
+        ...(options.logStream ? { logStream: options.logStream } : {}),
+      });
+      app.log.info({ sandbox: sandbox.url }, 'sandbox provider started');
+    }
+    // fastify-plugin: Keyfob's error and not-found handlers belong to the root instance.
+    await app.register(fp(keyfob), { config, database });
+    await app.ready();
+    if (options.listen !== false) await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    await sandbox?.close();
+    await database.stop();
+    throw error;
+  }
+  const address = app.server.address() as AddressInfo | null;
+  return {
+    url: address ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}` : '',
+    app,
+    config,
+    sandbox,
+    async close() {
+      await app.close();
+      await sandbox?.close();
+      await database.stop();
+    },
+  };
+}

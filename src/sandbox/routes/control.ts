@@ -1,0 +1,80 @@
+/**
+ * The sandbox's test-control API under `/sandbox`: call counters, fault injection, the clock, and settings.
+ * Tests in other processes (several Keyfob instances) drive the sandbox through it over HTTP.
+ */
+import type { FastifyInstance } from 'fastify';
+import { DEFAULT_SETTINGS, type SandboxSettings } from '../options.ts';
+import { FAULT_TARGETS, type Fault, type FaultTarget } from '../state/faults.ts';
+import type { SandboxState } from '../state/sandbox-state.ts';
+
+const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as Array<keyof SandboxSettings>;
+
+export function controlRoutes(app: FastifyInstance, state: SandboxState) {
+  app.get('/sandbox/calls', async () => state.calls.snapshot());
+
+  app.post('/sandbox/faults', async (request, reply) => {
+    const body = (request.body ?? {}) as {
+      target?: string;
+      kind?: string;
+      count?: number;
+      delayMs?: number;
+      status?: number;
+    };
+    const target = body.target as FaultTarget;
+    const count = body.count ?? 1;
+    if (!FAULT_TARGETS.includes(target) || !Number.isInteger(count) || count < 1) {
+      return reply.code(400).send({
+        error: 'invalid_fault',
+        message: `target is one of ${FAULT_TARGETS.join(', ')}; count a positive integer`,
+      });
+    }
+    let fault: Fault;
+    if (body.kind === 'slow' && Number.isInteger(body.delayMs) && (body.delayMs as number) > 0) {
+      fault = { kind: 'slow', delayMs: body.delayMs as number };
+    } else if (body.kind === 'error') {
+      fault = { kind: 'error', status: body.status ?? 500 };
+    } else if (body.kind === 'drop') {
+      fault = { kind: 'drop' };
+    } else {
+      return reply
+        .code(400)
+        .send({ error: 'invalid_fault', message: 'kind is slow (with delayMs), error (with status) or drop' });
+    }
+    state.faults.add(target, fault, count);
+    return { pending: state.faults.pending() };
+  });
+
+  app.post('/sandbox/clock', async (request, reply) => {
+    const seconds = (request.body as { advanceSeconds?: unknown } | null)?.advanceSeconds;
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+      return reply.code(400).send({ error: 'invalid_clock', message: 'advanceSeconds must be a non-negative number' });
+    }
+    state.clock.advance(seconds);
+    return { now: new Date(state.clock.now()).toISOString() };
+  });
+
+  app.get('/sandbox/settings', async () => state.settings);
+
+  app.patch('/sandbox/settings', async (request, reply) => {
+    const changes = (request.body ?? {}) as Record<string, unknown>;
+    const next = { ...state.settings } as Record<string, unknown>;
+    for (const [name, value] of Object.entries(changes)) {
+      const valid =
+        name === 'pkce'
+          ? value === 'required' || value === 'optional'
+          : SETTING_NAMES.includes(name as keyof SandboxSettings) && Number.isInteger(value) && (value as number) >= 0;
+      if (!valid)
+        return reply
+          .code(400)
+          .send({ error: 'invalid_setting', message: `${name} cannot be set to ${JSON.stringify(value)}` });
+      next[name] = value;
+    }
+    state.settings = next as unknown as SandboxSettings;
+    return state.settings;
+  });
+
+  app.post('/sandbox/reset', async () => {
+    state.resetControls();
+    return { reset: true };
+  });
+}

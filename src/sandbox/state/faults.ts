@@ -1,0 +1,31 @@
+/**
+ * Fault injection: the next N calls to a target are slowed, answered with a 5xx, or have their connection dropped.
+ * Faults queue per target and are consumed in order, one per call.
+ */
+export const FAULT_TARGETS = ['authorize', 'token', 'app_token', 'api'] as const;
+export type FaultTarget = (typeof FAULT_TARGETS)[number];
+
+export type Fault = { kind: 'slow'; delayMs: number } | { kind: 'error'; status: number } | { kind: 'drop' };
+
+export class FaultPlan {
+  #queues = new Map<FaultTarget, Fault[]>();
+
+  add(target: FaultTarget, fault: Fault, count: number): void {
+    const queue = this.#queues.get(target) ?? [];
+    for (let i = 0; i < count; i++) queue.push(fault);
+    this.#queues.set(target, queue);
+  }
+
+  /** The fault for this call, if one is pending. */
+  take(target: FaultTarget): Fault | undefined {
+    return this.#queues.get(target)?.shift();
+  }
+
+  pending(): Record<string, number> {
+    return Object.fromEntries([...this.#queues].map(([target, queue]) => [target, queue.length]));
+  }
+
+  clear(): void {
+    this.#queues.clear();
+  }
+}

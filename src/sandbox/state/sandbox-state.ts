@@ -1,0 +1,77 @@
+/** Everything one sandbox instance remembers, in memory: a restart forgets all grants, like a fresh provider. */
+import { randomUUID } from 'node:crypto';
+import { type FleetAccount, loadFleet } from '../fleet.ts';
+import type { SandboxClient, SandboxSettings } from '../options.ts';
+import type { RequestedScope } from '../permissions.ts';
+import { VehicleState } from '../simulation/vehicle-state.ts';
+import { CallCounter } from './call-counter.ts';
+import { SandboxClock } from './clock.ts';
+import { FaultPlan } from './faults.ts';
+import { VehicleRateLimiter } from './rate-limiter.ts';
+import { TokenStore } from './token-store.ts';
+
+/** An authorization request waiting for the person on the consent pages. */
+export interface PendingAuthorization {
+  id: string;
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  scopes: RequestedScope[];
+  codeChallenge: string | undefined;
+  make: string | undefined;
+  singleSelect: boolean;
+  singleSelectVin: string | undefined;
+  accountId?: string;
+  expiresAt: number;
+}
+
+export class SandboxState {
+  readonly clock = new SandboxClock();
+  readonly calls = new CallCounter();
+  readonly faults = new FaultPlan();
+  readonly rateLimiter = new VehicleRateLimiter();
+  readonly tokens: TokenStore;
+  readonly accounts: FleetAccount[] = loadFleet();
+  readonly vehicles = new Map<string, VehicleState>();
+  readonly pending = new Map<string, PendingAuthorization>();
+
+  constructor(
+    readonly clients: SandboxClient[],
+    public settings: SandboxSettings,
+  ) {
+    this.tokens = new TokenStore(this.clock, () => this.settings);
+    for (const account of this.accounts) {
+      for (const vehicle of account.vehicles)
+        this.vehicles.set(vehicle.id, new VehicleState(vehicle, this.clock.now()));
+    }
+  }
+
+  client(clientId: string): SandboxClient | undefined {
+    return this.clients.find((client) => client.clientId === clientId);
+  }
+
+  account(accountId: string): FleetAccount | undefined {
+    return this.accounts.find((account) => account.id === accountId);
+  }
+
+  startAuthorization(request: Omit<PendingAuthorization, 'id' | 'expiresAt'>): PendingAuthorization {
+    const pending = { ...request, id: randomUUID(), expiresAt: this.clock.now() + 30 * 60_000 };
+    this.pending.set(pending.id, pending);
+    return pending;
+  }
+
+  /** A vehicle's state moved on to now. */
+  vehicle(vehicleId: string): VehicleState | undefined {
+    const vehicle = this.vehicles.get(vehicleId);
+    vehicle?.advance(this.clock.now());
+    return vehicle;
+  }
+
+  /** Forgets counters, faults, rate-limit windows and clock offset (grants and tokens stay). */
+  resetControls(): void {
+    this.calls.reset();
+    this.faults.clear();
+    this.rateLimiter.reset();
+    this.clock.reset();
+  }
+}

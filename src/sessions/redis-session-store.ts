@@ -1,0 +1,37 @@
+/**
+ * A session store on Redis. A session seen before is written with `SET ... XX` (only if it still exists), so a
+ * request that loaded a session before a logout cannot re-create it by saving after; a new session is written
+ * with `NX`. Each key expires with the session's idle timeout.
+ */
+import type { SessionStore } from '@fastify/session';
+import type { Session } from 'fastify';
+import type { Redis } from 'ioredis';
+import { serialise, ttlMs, wasStoredBefore } from './stored-session.ts';
+
+const PREFIX = 'keyfob:session:';
+
+export function createRedisSessionStore(redis: Redis, idleTimeoutMs: number): SessionStore {
+  return {
+    set(sessionId, session, callback) {
+      const key = PREFIX + sessionId;
+      const value = serialise(session);
+      const ttl = ttlMs(session, idleTimeoutMs);
+      const write = wasStoredBefore(session)
+        ? redis.set(key, value, 'PX', ttl, 'XX')
+        : redis.set(key, value, 'PX', ttl, 'NX');
+      write.then(() => callback()).catch((error: Error) => callback(error));
+    },
+    get(sessionId, callback) {
+      redis
+        .get(PREFIX + sessionId)
+        .then((value) => callback(null, value ? (JSON.parse(value) as Session) : null))
+        .catch((error: Error) => callback(error));
+    },
+    destroy(sessionId, callback) {
+      redis
+        .del(PREFIX + sessionId)
+        .then(() => callback())
+        .catch((error: Error) => callback(error));
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * A database of its own for each test file: a fresh database on the Postgres of DATABASE_URL (dropped afterwards),
+ * or, without DATABASE_URL, a fresh DATA_DIR for the embedded PGlite.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import pg from 'pg';
+
+export interface TestDatabase {
+  /** The DATABASE_URL for Keyfob, or undefined for the embedded mode. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+}
+
+async function admin<T>(serverUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const url = new URL(serverUrl);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTestDatabase(
+  t: TestContext | { after(fn: () => Promise<void>): void },
+): Promise<TestDatabase> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'keyfob-test-'));
+  const serverUrl = process.env.DATABASE_URL;
+  let databaseUrl: string | undefined;
+  if (serverUrl) {
+    const name = `keyfob_test_${randomBytes(6).toString('hex')}`;
+    await admin(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    t.after(async () => {
+      await admin(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    });
+  }
+  t.after(async () => rm(dataDir, { recursive: true, force: true }));
+  return { databaseUrl, dataDir };
+}

@@ -30,7 +30,9 @@ export function redactUrl(url: string): string {
 /** Returns a copy of a log object with every sensitive field redacted and VINs masked, at any depth. */
 export function scrubLogObject(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return value;
+  // Only plain objects are walked: requests, replies and errors are left to pino's serializers.
+  const prototype = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) return value;
   if (Array.isArray(value)) return value.map((item) => scrubLogObject(item, depth + 1));
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {

@@ -11,6 +11,7 @@ import keyfob from '../app.ts';
 import { type Config, loadConfig } from '../config/load-config.ts';
 import { prepareDatabase } from '../db/prepare-database.ts';
 import { fastifyLoggerOptions } from '../logging/logger-options.ts';
+import { sandboxOptionsFrom } from '../sandbox/options-from-config.ts';
 import { type RunningSandbox, startSandbox } from '../sandbox/start-sandbox.ts';
 
 export interface RunningKeyfob {
@@ -49,22 +50,7 @@ export async function startKeyfob(options: {
   try {
     if (config.provider === 'sandbox') {
       sandbox = await startSandbox({
-        port: config.sandbox.port,
-        clients: [
-          {
-            clientId: config.sandbox.clientId,
-            secrets: [config.sandbox.clientSecret],
-            redirectUris: [`${config.publicUrl}/auth/callback`],
-          },
-        ],
-        settings: {
-          accessTokenTtlSeconds: config.sandbox.accessTokenTtlSeconds,
-          refreshTokenTtlSeconds: config.sandbox.refreshTokenTtlSeconds,
-          refreshReuseGraceSeconds: config.sandbox.refreshReuseGraceSeconds,
-          rateLimitPerMinute: config.sandbox.rateLimitPerMinute,
-          pkce: config.sandbox.pkce,
-        },
-        logLevel: config.logLevel === 'silent' ? 'silent' : 'warn',
+        ...sandboxOptionsFrom(config),
         ...(options.logStream ? { logStream: options.logStream } : {}),
       });
       app.log.info({ sandbox: sandbox.url }, 'sandbox provider started');

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError } from '../../src/config/config-error.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+
+const key = () => randomBytes(32).toString('base64');
+
+async function tempDir(t: { after(fn: () => Promise<void>): void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'keyfob-config-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function problemsOf(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  try {
+    await loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return Object.fromEntries(error.problems.map((problem) => [problem.variable, problem.expected]));
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('every bad variable is named at once, with what it expects', async (t) => {
+  const problems = await problemsOf({
+    DATA_DIR: await tempDir(t),
+    PORT: 'eighty',
+    PUBLIC_URL: 'https://cars.example.com/app',
+    DATABASE_URL: 'mysql://localhost/db',
+    REDIS_URL: 'http://localhost',
+    SESSION_SECRET: 'short',
+    TOKEN_ENCRYPTION_KEYS: 'k1:tooshort',
+    PROVIDER: 'tesla-direct',
+    LOG_LEVEL: 'loud',
+    SANDBOX_REFRESH_REUSE_GRACE_SECONDS: '-1',
+  });
+  assert.deepEqual(Object.keys(problems).sort(), [
+    'DATABASE_URL',
+    'LOG_LEVEL',
+    'PORT',
+    'PROVIDER',
+    'PUBLIC_URL',
+    'REDIS_URL',
+    'SANDBOX_REFRESH_REUSE_GRACE_SECONDS',
+    'SESSION_SECRET',
+    'TOKEN_ENCRYPTION_KEYS',
+  ]);
+  assert.match(problems.PORT ?? '', /0 to 65535.*eighty/);
+  assert.match(problems.SESSION_SECRET ?? '', /at least 32 characters \(got 5\)/);
+  assert.match(problems.TOKEN_ENCRYPTION_KEYS ?? '', /32 bytes/);
+  assert.match(problems.PROVIDER ?? '', /sandbox/);
+  assert.match(problems.PUBLIC_URL ?? '', /no path/);
+});
+
+test('production refuses to start without its four secrets', async (t) => {
+  const problems = await problemsOf({ NODE_ENV: 'production', DATA_DIR: await tempDir(t) });
+  assert.deepEqual(Object.keys(problems).sort(), [
+    'DATABASE_URL',
+    'REDIS_URL',
+    'SESSION_SECRET',
+    'TOKEN_ENCRYPTION_KEYS',
+  ]);
+  for (const expected of Object.values(problems)) assert.match(expected, /required when NODE_ENV=production/);
+});
+
+test('key ring entries: ids checked, duplicates refused, first encrypts', async (t) => {
+  const dir = await tempDir(t);
+  const duplicate = await problemsOf({ DATA_DIR: dir, TOKEN_ENCRYPTION_KEYS: `a:${key()},a:${key()}` });
+  assert.match(duplicate.TOKEN_ENCRYPTION_KEYS ?? '', /appears twice/);
+  const noId = await problemsOf({ DATA_DIR: dir, TOKEN_ENCRYPTION_KEYS: key() });
+  assert.match(noId.TOKEN_ENCRYPTION_KEYS ?? '', /needs an id/);
+  const { config } = await loadConfig({ DATA_DIR: dir, TOKEN_ENCRYPTION_KEYS: `new:${key()}, old:${key()}` });
+  assert.deepEqual(
+    config.keyRing.map((entry) => entry.id),
+    ['new', 'old'],
+  );
+});
+
+test('outside production, missing secrets are generated once, persisted privately and announced', async (t) => {
+  const dir = await tempDir(t);
+  const first = await loadConfig({ DATA_DIR: dir });
+  assert.ok(first.config.sessionSecret.length >= 32);
+  assert.equal(first.config.keyRing.length, 1);
+  assert.ok(first.notices.some((notice) => notice.startsWith('SESSION_SECRET is not set')));
+  assert.ok(first.notices.some((notice) => notice.startsWith('TOKEN_ENCRYPTION_KEYS is not set')));
+  assert.ok(first.notices.some((notice) => notice.startsWith('DATABASE_URL is not set')));
+  assert.ok(first.notices.some((notice) => notice.startsWith('REDIS_URL is not set')));
+  const file = join(dir, 'dev-secrets.json');
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+  const second = await loadConfig({ DATA_DIR: dir });
+  assert.equal(second.config.sessionSecret, first.config.sessionSecret, 'the same secret after a restart');
+  assert.deepEqual(second.config.keyRing[0]?.key, first.config.keyRing[0]?.key);
+  for (const notice of first.notices) {
+    assert.ok(!notice.includes(first.config.sessionSecret), 'a notice never prints the secret');
+  }
+  assert.ok((await readFile(file, 'utf8')).includes(first.config.sessionSecret));
+});
+
+test('an https PUBLIC_URL turns on secure cookies; defaults are sensible', async (t) => {
+  const dir = await tempDir(t);
+  const secure = await loadConfig({ DATA_DIR: dir, PUBLIC_URL: 'https://cars.example.com' });
+  assert.equal(secure.config.secureCookies, true);
+  assert.equal(secure.config.publicUrl, 'https://cars.example.com');
+  const local = await loadConfig({ DATA_DIR: dir, PORT: '4321' });
+  assert.equal(local.config.publicUrl, 'http://localhost:4321');
+  assert.equal(local.config.secureCookies, false);
+  assert.equal(local.config.provider, 'sandbox');
+  assert.equal(local.config.sandbox.refreshReuseGraceSeconds, 60);
+});

@@ -1,0 +1,48 @@
+/**
+ * Starts a whole Keyfob (its real start path: config, migrations, sandbox, app) on free loopback ports, with its
+ * own database, capturing every log line so tests can search them for secrets.
+ */
+import { Writable } from 'node:stream';
+import type { TestContext } from 'node:test';
+import { type RunningKeyfob, startKeyfob } from '../../src/runtime/start-keyfob.ts';
+import { createTestDatabase, type TestDatabase } from './test-database.ts';
+
+export interface KeyfobUnderTest extends RunningKeyfob {
+  database: TestDatabase;
+  logs: string[];
+}
+
+export function logCollector() {
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  return { logs, stream };
+}
+
+export async function startKeyfobUnderTest(
+  t: TestContext,
+  env: NodeJS.ProcessEnv = {},
+  database?: TestDatabase,
+): Promise<KeyfobUnderTest> {
+  const db = database ?? (await createTestDatabase(t));
+  const { logs, stream } = logCollector();
+  const keyfob = await startKeyfob({
+    env: {
+      NODE_ENV: 'test',
+      PORT: '0',
+      SANDBOX_PORT: '0',
+      LOG_LEVEL: 'info',
+      DATA_DIR: db.dataDir,
+      ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+      ...env,
+    },
+    logStream: stream,
+  });
+  t.after(() => keyfob.close());
+  return { ...keyfob, database: db, logs };
+}

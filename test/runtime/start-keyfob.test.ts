@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { startKeyfob } from '../../src/runtime/start-keyfob.ts';
+import { logCollector, startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
+import { createTestDatabase } from '../helpers/test-database.ts';
+
+test('GET /healthz answers 200 and the sandbox provider is up beside it', async (t) => {
+  const keyfob = await startKeyfobUnderTest(t);
+  const health = await fetch(`${keyfob.url}/healthz`);
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { status: 'ok' });
+  assert.ok(keyfob.sandbox);
+  assert.equal((await fetch(`${keyfob.sandbox.url}/`)).status, 200);
+});
+
+test('an unknown route is a JSON 404 that does not echo the query string', async (t) => {
+  const keyfob = await startKeyfobUnderTest(t);
+  const response = await fetch(`${keyfob.url}/no/such/route?code=SECRET-CODE`);
+  assert.equal(response.status, 404);
+  const body = (await response.json()) as Record<string, string>;
+  assert.equal(body.error, 'not_found');
+  assert.ok(!JSON.stringify(body).includes('SECRET-CODE'));
+  assert.ok(!keyfob.logs.join('').includes('SECRET-CODE'), 'nor does the log');
+});
+
+test('data survives a restart on the same database', async (t) => {
+  const database = await createTestDatabase(t);
+  const env = {
+    NODE_ENV: 'test',
+    PORT: '0',
+    SANDBOX_PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: database.dataDir,
+    ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
+  };
+  const id = randomUUID();
+  const first = await startKeyfob({ env, logStream: logCollector().stream });
+  await first.app.db.user.create({ data: { id, provider: 'sandbox', providerUserId: 'restart-test' } });
+  await first.close();
+  const second = await startKeyfob({ env, logStream: logCollector().stream });
+  t.after(() => second.close());
+  const found = await second.app.db.user.findUnique({ where: { id } });
+  assert.equal(found?.providerUserId, 'restart-test');
+});
+
+test('a database that drifted from the schema stops start-up with the differences', async (t) => {
+  const database = await createTestDatabase(t);
+  const env = {
+    NODE_ENV: 'test',
+    PORT: '0',
+    SANDBOX_PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: database.dataDir,
+    ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
+  };
+  const first = await startKeyfob({ env, logStream: logCollector().stream });
+  await first.app.db.$executeRawUnsafe('ALTER TABLE vehicles DROP COLUMN vin_last4');
+  await first.close();
+  await assert.rejects(startKeyfob({ env, logStream: logCollector().stream }), /"vehicles"."vin_last4" is missing/);
+});

@@ -3,16 +3,25 @@
  * `src/server.ts` runs it as a process; the tests build it the same way without listening.
  *
  * Where a request goes:
- *   /healthz          routes/health
+ *   /                      routes/dashboard   the dashboard page and its files
+ *   /auth/*                routes/auth        login, callback, session, logout
+ *   /api/*                 routes/api         the user's vehicles and the proxied provider API
+ *   /healthz               routes/health
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/load-config.ts';
 import { installErrorHandlers } from './errors/error-handler.ts';
+import provider from './plugins/app/provider.ts';
+import services from './plugins/app/services.ts';
 import vault from './plugins/app/vault.ts';
 import configPlugin from './plugins/external/config.ts';
+import helmet from './plugins/external/helmet.ts';
 import prisma from './plugins/external/prisma.ts';
 import redis from './plugins/external/redis.ts';
 import session from './plugins/external/session.ts';
+import apiRoutes from './routes/api/index.ts';
+import authRoutes from './routes/auth/index.ts';
+import dashboardRoutes from './routes/dashboard/index.ts';
 import healthRoutes from './routes/health/index.ts';
 
 export interface KeyfobOptions {
@@ -26,6 +35,12 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   await app.register(prisma, options.database);
   await app.register(redis);
   await app.register(vault);
+  await app.register(provider);
+  await app.register(services);
+  await app.register(helmet);
   await app.register(session);
   await app.register(healthRoutes);
+  await app.register(dashboardRoutes);
+  await app.register(authRoutes, { prefix: '/auth' });
+  await app.register(apiRoutes, { prefix: '/api' });
 }

@@ -47,6 +47,31 @@ export const EnvSchema = Type.Object({
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
   ),
+  SMARTCAR_CLIENT_ID: Type.Optional(
+    Type.String({ minLength: 1, description: 'the client id of your Smartcar application' }),
+  ),
+  SMARTCAR_CLIENT_SECRET: Type.Optional(
+    Type.String({ minLength: 1, description: 'the client secret of your Smartcar application' }),
+  ),
+  SMARTCAR_SCOPES: Type.String({
+    default:
+      'required:read_vehicle_info read_vin read_odometer read_location read_battery read_charge control_charge read_fuel read_security control_security read_engine_oil read_tires',
+    minLength: 1,
+    description: 'space-separated Smartcar permissions; a required: prefix makes one mandatory',
+  }),
+  SMARTCAR_MODE: Type.Union([Type.Literal('live'), Type.Literal('simulated'), Type.Literal('test')], {
+    default: 'live',
+    description: 'live, simulated or test',
+  }),
+  SMARTCAR_CONNECT_URL: Type.String({ default: 'https://connect.smartcar.com', description: 'an http(s) URL' }),
+  SMARTCAR_AUTH_URL: Type.String({ default: 'https://auth.smartcar.com', description: 'an http(s) URL' }),
+  SMARTCAR_API_URL: Type.String({ default: 'https://api.smartcar.com/v2.0', description: 'an http(s) URL' }),
+  UPSTREAM_TIMEOUT_MS: Integer({
+    default: 10_000,
+    minimum: 100,
+    maximum: 120_000,
+    description: 'milliseconds to wait for the provider before answering 504',
+  }),
   SANDBOX_PORT: Integer({ default: 4010, minimum: 0, maximum: 65535, description: 'a TCP port, 0 to 65535' }),
   SANDBOX_ACCESS_TOKEN_TTL_SECONDS: Integer({
     default: 7200,

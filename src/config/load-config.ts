@@ -25,6 +25,17 @@ export interface Config {
   keyRing: KeyRingEntry[];
   dataDir: string;
   provider: Env['PROVIDER'];
+  /** Smartcar's settings; in the sandbox mode the hosts are replaced by the sandbox's own at start. */
+  smartcar: {
+    clientId: string;
+    clientSecret: string;
+    scopes: string;
+    mode: Env['SMARTCAR_MODE'];
+    connectUrl: string;
+    authUrl: string;
+    apiUrl: string;
+  };
+  upstreamTimeoutMs: number;
   logLevel: Env['LOG_LEVEL'];
   sandbox: {
     port: number;
@@ -116,6 +127,14 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   }
   checkUrl(parsed.DATABASE_URL, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems);
   checkUrl(parsed.REDIS_URL, 'REDIS_URL', ['redis:', 'rediss:'], problems);
+  for (const variable of ['SMARTCAR_CONNECT_URL', 'SMARTCAR_AUTH_URL', 'SMARTCAR_API_URL'] as const) {
+    checkUrl(parsed[variable], variable, ['http:', 'https:'], problems);
+  }
+  if (parsed.PROVIDER === 'smartcar') {
+    for (const variable of ['SMARTCAR_CLIENT_ID', 'SMARTCAR_CLIENT_SECRET'] as const) {
+      if (raw[variable] === undefined) problems.push({ variable, expected: 'required when PROVIDER=smartcar' });
+    }
+  }
   if (parsed.SESSION_SECRET !== undefined && parsed.SESSION_SECRET.length < MIN_SESSION_SECRET) {
     problems.push({
       variable: 'SESSION_SECRET',
@@ -159,6 +178,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
     notices.push('REDIS_URL is not set: sessions are kept in memory (single instance only, lost on restart)');
   }
 
+  // Production never persists a sandbox secret: it lives as long as the process.
+  const sandboxSecret = sandboxClientSecret ?? randomBytes(24).toString('base64url');
   return {
     notices,
     config: {
@@ -177,12 +198,21 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       keyRing,
       dataDir,
       provider: parsed.PROVIDER,
+      smartcar: {
+        clientId: parsed.PROVIDER === 'sandbox' ? SANDBOX_CLIENT_ID : (parsed.SMARTCAR_CLIENT_ID ?? ''),
+        clientSecret: parsed.PROVIDER === 'sandbox' ? sandboxSecret : (parsed.SMARTCAR_CLIENT_SECRET ?? ''),
+        scopes: parsed.SMARTCAR_SCOPES,
+        mode: parsed.PROVIDER === 'sandbox' && raw.SMARTCAR_MODE === undefined ? 'simulated' : parsed.SMARTCAR_MODE,
+        connectUrl: parsed.SMARTCAR_CONNECT_URL.replace(/\/$/, ''),
+        authUrl: parsed.SMARTCAR_AUTH_URL.replace(/\/$/, ''),
+        apiUrl: parsed.SMARTCAR_API_URL.replace(/\/$/, ''),
+      },
+      upstreamTimeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
       logLevel: parsed.LOG_LEVEL,
       sandbox: {
         port: parsed.SANDBOX_PORT,
         clientId: SANDBOX_CLIENT_ID,
-        // Production never persists a sandbox secret: it lives as long as the process.
-        clientSecret: sandboxClientSecret ?? randomBytes(24).toString('base64url'),
+        clientSecret: sandboxSecret,
         accessTokenTtlSeconds: parsed.SANDBOX_ACCESS_TOKEN_TTL_SECONDS,
         refreshTokenTtlSeconds: parsed.SANDBOX_REFRESH_TOKEN_TTL_SECONDS,
         refreshReuseGraceSeconds: parsed.SANDBOX_REFRESH_REUSE_GRACE_SECONDS,

@@ -55,8 +55,20 @@ export async function startKeyfob(options: {
       });
       app.log.info({ sandbox: sandbox.url }, 'sandbox provider started');
     }
+    // In the sandbox mode, Keyfob speaks Smartcar to the sandbox's own address.
+    const effective: Config = sandbox
+      ? {
+          ...config,
+          smartcar: {
+            ...config.smartcar,
+            connectUrl: sandbox.url,
+            authUrl: sandbox.url,
+            apiUrl: `${sandbox.url}/v2.0`,
+          },
+        }
+      : config;
     // fastify-plugin: Keyfob's error and not-found handlers belong to the root instance.
-    await app.register(fp(keyfob), { config, database });
+    await app.register(fp(keyfob), { config: effective, database });
     await app.ready();
     if (options.listen !== false) await app.listen({ port: config.port, host: config.host });
   } catch (error) {

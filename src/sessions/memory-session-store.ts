@@ -4,7 +4,7 @@
  */
 import type { SessionStore } from '@fastify/session';
 import type { Session } from 'fastify';
-import { serialise, ttlMs, wasStoredBefore } from './stored-session.ts';
+import { markStored, serialise, ttlMs, wasStoredBefore } from './stored-session.ts';
 
 export function createMemorySessionStore(idleTimeoutMs: number): SessionStore & { size(): number } {
   const sessions = new Map<string, { value: string; expiresAt: number }>();
@@ -23,6 +23,7 @@ export function createMemorySessionStore(idleTimeoutMs: number): SessionStore & 
       const exists = live(sessionId) !== undefined;
       if (exists === wasStoredBefore(session)) {
         sessions.set(sessionId, { value: serialise(session), expiresAt: Date.now() + ttlMs(session, idleTimeoutMs) });
+        markStored(session);
       }
       callback();
     },

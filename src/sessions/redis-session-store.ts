@@ -6,7 +6,7 @@
 import type { SessionStore } from '@fastify/session';
 import type { Session } from 'fastify';
 import type { Redis } from 'ioredis';
-import { serialise, ttlMs, wasStoredBefore } from './stored-session.ts';
+import { markStored, serialise, ttlMs, wasStoredBefore } from './stored-session.ts';
 
 const PREFIX = 'keyfob:session:';
 

@@ -18,3 +18,8 @@ export function wasStoredBefore(session: Session): boolean {
 export function serialise(session: Session): string {
   return JSON.stringify({ ...session, [STORED_MARK]: true });
 }
+
+/** Marks the live session object as stored, so later saves in the same request update rather than create. */
+export function markStored(session: Session): void {
+  (session as StoredSession)[STORED_MARK] = true;
+}

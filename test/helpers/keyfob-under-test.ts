@@ -5,6 +5,7 @@
 import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { type RunningKeyfob, startKeyfob } from '../../src/runtime/start-keyfob.ts';
+import { freePort } from './free-port.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
 export interface KeyfobUnderTest extends RunningKeyfob {
@@ -30,10 +31,12 @@ export async function startKeyfobUnderTest(
 ): Promise<KeyfobUnderTest> {
   const db = database ?? (await createTestDatabase(t));
   const { logs, stream } = logCollector();
+  const port = await freePort();
   const keyfob = await startKeyfob({
     env: {
       NODE_ENV: 'test',
-      PORT: '0',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
       SANDBOX_PORT: '0',
       LOG_LEVEL: 'info',
       DATA_DIR: db.dataDir,

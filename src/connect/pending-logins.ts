@@ -1,0 +1,36 @@
+/**
+ * Login attempts waiting for the provider's callback, kept in the browser's own server-side session: that binds
+ * each `state` to the browser that started the flow. Each is single use and lives 10 minutes (a Smartcar code's
+ * lifetime); a handful may be open at once (several tabs), the oldest dropped first.
+ */
+import type { Session } from 'fastify';
+
+export interface PendingLogin {
+  state: string;
+  codeVerifier: string;
+  returnTo: string;
+  startedAt: number;
+}
+
+declare module 'fastify' {
+  interface Session {
+    pendingLogins?: PendingLogin[];
+  }
+}
+
+const LIFETIME_MS = 10 * 60_000;
+const MAX_OPEN = 5;
+
+export function addPendingLogin(session: Session, login: PendingLogin): void {
+  const open = (session.pendingLogins ?? []).filter((item) => Date.now() - item.startedAt < LIFETIME_MS);
+  session.pendingLogins = [...open, login].slice(-MAX_OPEN);
+}
+
+/** Removes and returns the login with this state, if it exists and has not expired. */
+export function takePendingLogin(session: Session, state: string): PendingLogin | undefined {
+  const open = session.pendingLogins ?? [];
+  const found = open.find((item) => item.state === state);
+  session.pendingLogins = open.filter((item) => item !== found);
+  if (!found || Date.now() - found.startedAt >= LIFETIME_MS) return undefined;
+  return found;
+}

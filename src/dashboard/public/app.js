@@ -1,0 +1,150 @@
+// The Keyfob dashboard. It talks only to Keyfob (/auth/*, /api/*) with the session cookie and the X-CSRF
+// header; it never receives a token, so there is none here to steal.
+
+const CONNECT_ERRORS = {
+  access_denied: 'You declined access at the provider. Nothing was connected.',
+  no_vehicles: 'The provider found no vehicle on that account. Nothing was connected.',
+  code_rejected: 'The provider rejected the sign-in (it may have expired). Please connect again.',
+  provider_unavailable: 'The vehicle provider is not answering right now. Please try again in a moment.',
+};
+
+const messages = document.getElementById('messages');
+
+function say(text, kind = 'info') {
+  const item = document.createElement('p');
+  item.className = `message ${kind}`;
+  item.textContent = text;
+  messages.replaceChildren(item);
+}
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: { 'X-CSRF': '1', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await response.json().catch(() => ({}));
+  return {
+    status: response.status,
+    data,
+    dataAge: response.headers.get('sc-data-age'),
+    retryAfter: response.headers.get('retry-after'),
+  };
+}
+
+/** A sentence for an error answer, or null when the answer is fine. */
+function explain(answer) {
+  if (answer.status < 400) return null;
+  const { error, missingScopes, description, message } = answer.data;
+  if (answer.status === 401 && error === 'reauth_required') return 'This vehicle needs to be connected again.';
+  if (answer.status === 401) return 'Your session has ended. Please sign in again.';
+  if (error === 'insufficient_scope')
+    return `Permission missing: ${(missingScopes || []).join(', ')}. Reconnect the vehicle and allow it.`;
+  if (answer.status === 403) return description || 'The provider refused this request: a permission is missing.';
+  if (answer.status === 429)
+    return `Too many requests for this vehicle. Try again in ${answer.retryAfter || 'a few'} seconds.`;
+  if (answer.status === 501) return 'Not available on this vehicle.';
+  return message || description || `Request failed (${answer.status}).`;
+}
+
+const km = (value) => `${Math.round(value).toLocaleString()} km`;
+const percent = (value) => `${Math.round(value * 100)} %`;
+
+async function show(card, vehicle, path, target, format) {
+  const answer = await api('GET', `/api/vehicles/${vehicle.id}${path}`);
+  const problem = explain(answer);
+  target.textContent = problem ? '—' : format(answer.data);
+  if (problem && answer.status !== 501) {
+    const notice = card.querySelector('.notice');
+    notice.textContent = problem;
+    notice.hidden = false;
+  }
+  if (answer.dataAge) card.querySelector('.age').textContent = `Data from ${new Date(answer.dataAge).toLocaleString()}`;
+  return answer;
+}
+
+async function loadVehicleData(card, vehicle) {
+  card.querySelector('.notice').hidden = true;
+  await show(card, vehicle, '/odometer', card.querySelector('.odometer'), (d) => km(d.distance));
+  await show(
+    card,
+    vehicle,
+    '/location',
+    card.querySelector('.location'),
+    (d) => `${d.latitude.toFixed(4)}, ${d.longitude.toFixed(4)}`,
+  );
+  const energy = card.querySelector('.energy');
+  const battery = vehicle.scopes.includes('read_battery')
+    ? await show(card, vehicle, '/battery', energy, (d) => `${percent(d.percentRemaining)} · ${km(d.range)}`)
+    : { status: 501 };
+  if (battery.status === 501) {
+    card.querySelector('.energy-label').textContent = 'Fuel';
+    await show(card, vehicle, '/fuel', energy, (d) => `${percent(d.percentRemaining)} · ${km(d.range)}`);
+  }
+  await show(card, vehicle, '/security', card.querySelector('.locks'), (d) => (d.isLocked ? 'Locked' : 'Unlocked'));
+}
+
+function renderVehicle(vehicle) {
+  const card = document.getElementById('vehicle-card').content.firstElementChild.cloneNode(true);
+  card.dataset.vehicleId = vehicle.id;
+  card.querySelector('.title').textContent =
+    [vehicle.year, vehicle.make, vehicle.model].filter(Boolean).join(' ') || 'Vehicle';
+  card.querySelector('.vin').textContent = vehicle.vin ? `VIN ${vehicle.vin}` : '';
+  if (vehicle.status !== 'active') {
+    const notice = card.querySelector('.notice');
+    notice.replaceChildren('This vehicle needs to be connected again. ');
+    const link = document.createElement('a');
+    link.href = '/auth/login?returnTo=/';
+    link.textContent = 'Reconnect';
+    notice.append(link);
+    notice.hidden = false;
+    card.querySelector('.data').hidden = true;
+    card.querySelectorAll('.lock, .unlock, .refresh').forEach((button) => (button.hidden = true));
+  } else {
+    loadVehicleData(card, vehicle);
+  }
+  const command = (action) => async () => {
+    const answer = await api('POST', `/api/vehicles/${vehicle.id}/security`, { action });
+    const problem = explain(answer);
+    if (problem) say(problem, 'error');
+    else say(action === 'LOCK' ? 'Locked.' : 'Unlocked.');
+    await show(card, vehicle, '/security', card.querySelector('.locks'), (d) => (d.isLocked ? 'Locked' : 'Unlocked'));
+  };
+  card.querySelector('.lock').addEventListener('click', command('LOCK'));
+  card.querySelector('.unlock').addEventListener('click', command('UNLOCK'));
+  card.querySelector('.refresh').addEventListener('click', () => loadVehicleData(card, vehicle));
+  card.querySelector('.disconnect').addEventListener('click', async () => {
+    if (!window.confirm('Disconnect this vehicle from Keyfob?')) return;
+    const answer = await api('DELETE', `/api/vehicles/${vehicle.id}`);
+    const problem = explain(answer);
+    if (problem) return say(problem, 'error');
+    card.remove();
+    say('Vehicle disconnected.');
+  });
+  return card;
+}
+
+async function start() {
+  const params = new URLSearchParams(window.location.search);
+  const connectError = params.get('connect_error');
+  if (connectError) {
+    say(CONNECT_ERRORS[connectError] || 'Connecting the vehicle failed. Please try again.', 'error');
+    window.history.replaceState(null, '', '/');
+  }
+  const session = await fetch('/auth/session', { credentials: 'same-origin' }).then((r) => r.json());
+  document.getElementById('intro').hidden = session.authenticated;
+  document.getElementById('sign-out').hidden = !session.authenticated;
+  document.getElementById('connect').textContent = session.authenticated
+    ? 'Connect another vehicle'
+    : 'Connect a vehicle';
+  if (!session.authenticated) return;
+  document.getElementById('vehicles').replaceChildren(...session.vehicles.map(renderVehicle));
+}
+
+document.getElementById('sign-out').addEventListener('click', async () => {
+  await api('POST', '/auth/logout');
+  window.location.assign('/');
+});
+
+start();

@@ -1,0 +1,36 @@
+/** Decorates the repositories and the access-token service, built once over the database and the vault. */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createAuditRepository } from '../../repositories/audit.ts';
+import { createGrantRepository } from '../../repositories/grants.ts';
+import { createUserRepository } from '../../repositories/users.ts';
+import { createVehicleRepository } from '../../repositories/vehicles.ts';
+import { type AccessTokens, createAccessTokens } from '../../tokens/access-tokens.ts';
+
+function createRepositories(app: FastifyInstance) {
+  return {
+    users: createUserRepository(app.db),
+    grants: createGrantRepository(app.db, app.vault),
+    vehicles: createVehicleRepository(app.db, app.vault),
+    audit: createAuditRepository(app.db),
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    repos: ReturnType<typeof createRepositories>;
+    accessTokens: AccessTokens;
+  }
+}
+
+export default fp(
+  async (app) => {
+    const repos = createRepositories(app);
+    app.decorate('repos', repos);
+    app.decorate(
+      'accessTokens',
+      createAccessTokens({ grants: repos.grants, provider: app.provider, log: app.log, loginUrl: '/auth/login' }),
+    );
+  },
+  { name: 'services', dependencies: ['prisma', 'vault', 'provider'] },
+);

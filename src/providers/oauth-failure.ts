@@ -1,0 +1,36 @@
+/**
+ * The one translator from openid-client failures to what Keyfob does next:
+ * - the provider refused the grant (`invalid_grant`): the user must connect again;
+ * - the provider failed (5xx, unreadable answer, network, timeout): try later, stored tokens untouched;
+ * - Keyfob is misconfigured (`invalid_client` ...): an operator must act.
+ */
+import * as oauth from 'openid-client';
+import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
+
+export type OAuthFailure = 'grant_refused' | 'provider_unavailable' | 'provider_timeout' | 'client_misconfigured';
+
+export function classifyOAuthFailure(error: unknown): OAuthFailure {
+  if (error instanceof oauth.ResponseBodyError) {
+    if (error.error === 'invalid_grant') return 'grant_refused';
+    if (error.status >= 500) return 'provider_unavailable';
+    return 'client_misconfigured';
+  }
+  if (error instanceof oauth.WWWAuthenticateChallengeError) return 'client_misconfigured';
+  const name = (error as Error | undefined)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return 'provider_timeout';
+  return 'provider_unavailable';
+}
+
+/** A KeyfobError for a failure that is not a refused grant. */
+export function oauthFailureError(failure: OAuthFailure, cause: unknown): KeyfobError {
+  if (failure === 'provider_timeout') {
+    return new KeyfobError(ERROR_CODES.UPSTREAM_TIMEOUT, 504, 'the vehicle provider did not answer in time', { cause });
+  }
+  if (failure === 'client_misconfigured') {
+    return new KeyfobError(ERROR_CODES.UPSTREAM_UNAVAILABLE, 502, 'the vehicle provider refused Keyfob', {
+      cause,
+      expose: true,
+    });
+  }
+  return new KeyfobError(ERROR_CODES.UPSTREAM_UNAVAILABLE, 502, 'the vehicle provider is unavailable', { cause });
+}

@@ -1,0 +1,142 @@
+/**
+ * Smartcar v2 (and the built-in sandbox, which speaks it). Smartcar publishes no discovery document, so the
+ * endpoints are configured by hand; openid-client does the OAuth mechanics (authorization URL, PKCE, code
+ * exchange, refresh) with HTTP Basic client authentication.
+ * @see ../../../../shared/reference/vehicle-apis.md (Smartcar)
+ */
+import * as oauth from 'openid-client';
+import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
+import type { ProviderAdapter, TokenSet, VehicleDescription } from '../provider-adapter.ts';
+import { callUpstream, jsonOf } from '../upstream-client.ts';
+import { SMARTCAR_ROUTES } from './smartcar-routes.ts';
+
+/** Smartcar does not say when a refresh token expires; its documentation gives 60 days from issue. */
+const REFRESH_TOKEN_LIFETIME_MS = 60 * 24 * 3600 * 1000;
+
+export interface SmartcarSettings {
+  providerName: string;
+  clientId: string;
+  clientSecret: string;
+  scopes: string;
+  mode: string;
+  connectUrl: string;
+  authUrl: string;
+  apiUrl: string;
+  timeoutMs: number;
+}
+
+export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapter {
+  const configuration = new oauth.Configuration(
+    {
+      issuer: settings.authUrl,
+      authorization_endpoint: `${settings.connectUrl}/oauth/authorize`,
+      token_endpoint: `${settings.authUrl}/oauth/token`,
+    },
+    settings.clientId,
+    undefined,
+    oauth.ClientSecretBasic(settings.clientSecret),
+  );
+  configuration.timeout = Math.ceil(settings.timeoutMs / 1000);
+  // The sandbox and local simulators speak plain http; real Smartcar hosts are https.
+  if (new URL(settings.authUrl).protocol === 'http:') oauth.allowInsecureRequests(configuration);
+
+  async function get<T>(accessToken: string, path: string, what: string): Promise<{ status: number; body: T }> {
+    const answer = await callUpstream({
+      method: 'GET',
+      url: `${settings.apiUrl}${path}`,
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+      timeoutMs: settings.timeoutMs,
+    });
+    if (answer.status >= 500) {
+      throw new KeyfobError(ERROR_CODES.UPSTREAM_UNAVAILABLE, 502, `the vehicle provider failed to answer ${what}`);
+    }
+    return { status: answer.status, body: jsonOf<T>(answer, what) };
+  }
+
+  async function required<T>(accessToken: string, path: string, what: string): Promise<T> {
+    const { status, body } = await get<T>(accessToken, path, what);
+    if (status !== 200) {
+      throw new KeyfobError(ERROR_CODES.UPSTREAM_UNAVAILABLE, 502, `the vehicle provider refused ${what} (${status})`);
+    }
+    return body;
+  }
+
+  return {
+    name: settings.providerName,
+    oauth: configuration,
+    apiBaseUrl: settings.apiUrl,
+    routes: SMARTCAR_ROUTES,
+    authorizationParameters: () => ({ scope: settings.scopes, mode: settings.mode, approval_prompt: 'force' }),
+    tokenSetFrom(response): TokenSet {
+      const now = Date.now();
+      return {
+        accessToken: response.access_token,
+        refreshToken: response.refresh_token,
+        accessExpiresAt: new Date(now + (response.expires_in ?? 7200) * 1000),
+        refreshExpiresAt: response.refresh_token ? new Date(now + REFRESH_TOKEN_LIFETIME_MS) : undefined,
+      };
+    },
+    async identifyUser(accessToken) {
+      const user = await required<{ id?: unknown }>(accessToken, '/user', 'the user');
+      if (typeof user.id !== 'string' || user.id.length === 0) {
+        throw new KeyfobError(ERROR_CODES.UPSTREAM_UNAVAILABLE, 502, 'the vehicle provider sent no user id');
+      }
+      return user.id;
+    },
+    async describeGrant(accessToken) {
+      const ids: string[] = [];
+      for (let offset = 0; ; offset += 50) {
+        const page = await required<{ vehicles: string[]; paging: { count: number } }>(
+          accessToken,
+          `/vehicles?limit=50&offset=${offset}`,
+          'the vehicle list',
+        );
+        ids.push(...page.vehicles);
+        if (page.vehicles.length === 0 || ids.length >= page.paging.count) break;
+      }
+      const vehicles: VehicleDescription[] = [];
+      let scopes: string[] = [];
+      for (const id of ids) {
+        const base = `/vehicles/${encodeURIComponent(id)}`;
+        const permissions = await required<{ permissions: string[] }>(
+          accessToken,
+          `${base}/permissions`,
+          'permissions',
+        );
+        scopes = permissions.permissions;
+        // Attributes and VIN need permissions the user may have declined: without them, they stay unknown.
+        const attributes = scopes.includes('read_vehicle_info')
+          ? await get<{ make?: string; model?: string; year?: number }>(accessToken, base, 'vehicle attributes')
+          : undefined;
+        const vin = scopes.includes('read_vin')
+          ? await get<{ vin?: string }>(accessToken, `${base}/vin`, 'the VIN')
+          : undefined;
+        const info = attributes?.status === 200 ? attributes.body : {};
+        vehicles.push({
+          providerVehicleId: id,
+          make: info.make ?? null,
+          model: info.model ?? null,
+          year: typeof info.year === 'number' ? info.year : null,
+          vin: vin?.status === 200 && typeof vin.body.vin === 'string' ? vin.body.vin : null,
+        });
+      }
+      return { scopes, vehicles };
+    },
+    async disconnect(accessToken, providerVehicleId) {
+      const answer = await callUpstream({
+        method: 'DELETE',
+        url: `${settings.apiUrl}/vehicles/${encodeURIComponent(providerVehicleId)}/application`,
+        headers: { authorization: `Bearer ${accessToken}` },
+        timeoutMs: settings.timeoutMs,
+      });
+      // 404: already disconnected at the provider; 401: the grant is dead there, so is the connection.
+      if (answer.status >= 300 && answer.status !== 404 && answer.status !== 401) {
+        throw new KeyfobError(
+          ERROR_CODES.UPSTREAM_UNAVAILABLE,
+          502,
+          `the vehicle provider refused to disconnect (${answer.status})`,
+        );
+      }
+    },
+  };
+}

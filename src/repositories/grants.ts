@@ -1,0 +1,87 @@
+/** Grants: the encrypted token pair of one consent, shared by the vehicles it covers. */
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/prisma-client.ts';
+import type { TokenSet } from '../providers/provider-adapter.ts';
+import type { TokenVault } from '../vault/token-vault.ts';
+import type { DatabaseClient } from './database-client.ts';
+
+const slot = (rowId: string, column: 'access_token_enc' | 'refresh_token_enc') => ({ table: 'grants', column, rowId });
+
+export interface GrantTokens {
+  id: string;
+  status: 'active' | 'reauth_required' | 'revoked';
+  version: number;
+  scopes: string[];
+  accessToken: string | null;
+  refreshToken: string | null;
+  accessExpiresAt: Date | null;
+}
+
+export function createGrantRepository(db: Database, vault: TokenVault) {
+  function sealed(id: string, tokens: TokenSet) {
+    return {
+      accessTokenEnc: vault.encrypt(tokens.accessToken, slot(id, 'access_token_enc')),
+      refreshTokenEnc: tokens.refreshToken ? vault.encrypt(tokens.refreshToken, slot(id, 'refresh_token_enc')) : null,
+      accessExpiresAt: tokens.accessExpiresAt,
+      refreshExpiresAt: tokens.refreshExpiresAt ?? null,
+    };
+  }
+
+  return {
+    async create(
+      input: { userId: string; provider: string; scopes: string[]; tokens: TokenSet },
+      client: DatabaseClient = db,
+    ) {
+      const id = randomUUID();
+      await client.grant.create({
+        data: { id, userId: input.userId, provider: input.provider, scopes: input.scopes, ...sealed(id, input.tokens) },
+      });
+      return id;
+    },
+
+    /** The grant with its tokens decrypted, or null. */
+    async findTokens(id: string, client: DatabaseClient = db): Promise<GrantTokens | null> {
+      const row = await client.grant.findUnique({ where: { id } });
+      if (!row) return null;
+      return {
+        id: row.id,
+        status: row.status,
+        version: row.version,
+        scopes: row.scopes,
+        accessToken: row.accessTokenEnc ? vault.decrypt(row.accessTokenEnc, slot(id, 'access_token_enc')) : null,
+        refreshToken: row.refreshTokenEnc ? vault.decrypt(row.refreshTokenEnc, slot(id, 'refresh_token_enc')) : null,
+        accessExpiresAt: row.accessExpiresAt,
+      };
+    },
+
+    /** Stores a rotated pair if nobody changed the grant since `version` was read; true when stored. */
+    async replaceTokens(id: string, version: number, tokens: TokenSet, client: DatabaseClient = db): Promise<boolean> {
+      const { count } = await client.grant.updateMany({
+        where: { id, version, status: 'active' },
+        data: {
+          ...sealed(id, { ...tokens, refreshToken: tokens.refreshToken }),
+          version: { increment: 1 },
+          lastRefreshedAt: new Date(),
+        },
+      });
+      return count === 1;
+    },
+
+    async markReauthRequired(id: string, client: DatabaseClient = db) {
+      await client.grant.updateMany({
+        where: { id, status: 'active' },
+        data: { status: 'reauth_required', version: { increment: 1 } },
+      });
+    },
+
+    /** Deletes the tokens of grants that no vehicle uses any more (after a disconnect or a vehicle moving on). */
+    async retireUnused(userId: string, client: DatabaseClient = db) {
+      await client.grant.updateMany({
+        where: { userId, vehicles: { none: {} }, NOT: { status: 'revoked' } },
+        data: { status: 'revoked', accessTokenEnc: null, refreshTokenEnc: null, version: { increment: 1 } },
+      });
+    },
+  };
+}
+
+export type GrantRepository = ReturnType<typeof createGrantRepository>;

@@ -1,0 +1,97 @@
+/**
+ * `/api/vehicles`: the user's vehicles, disconnecting one, and the proxied vehicle endpoints of the provider's
+ * route table. For a proxied call, after the session and CSRF checks of the parent: the vehicle must be the
+ * user's (404, the same answer as for a vehicle that does not exist), its grant alive (401 reauth_required with a
+ * login URL), the route's scope granted (403 insufficient_scope); then the call goes upstream. Each proxied call
+ * writes an audit event.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
+import { assertScopes, requiredScopes } from '../../proxy/check-scopes.ts';
+import { forward } from '../../proxy/forward.ts';
+import type { OwnedVehicle } from '../../repositories/vehicles.ts';
+import { sessionUserId } from '../../security/require-session.ts';
+import { reauthRequired } from '../../tokens/access-tokens.ts';
+import { browserVehicles, vehicleListSchema } from '../auth/session.ts';
+
+const params = {
+  type: 'object',
+  required: ['vehicleId'],
+  properties: { vehicleId: { type: 'string', maxLength: 64 } },
+} as const;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auditVehicleId?: string;
+  }
+}
+
+export default async function vehicleRoutes(app: FastifyInstance) {
+  async function ownedVehicle(request: FastifyRequest): Promise<OwnedVehicle> {
+    const { vehicleId } = request.params as { vehicleId: string };
+    const vehicle = await app.repos.vehicles.findOwned(sessionUserId(request), vehicleId);
+    if (!vehicle) throw new KeyfobError(ERROR_CODES.NOT_FOUND, 404, 'no such vehicle');
+    request.auditVehicleId = vehicle.id;
+    if (vehicle.grantStatus !== 'active') throw reauthRequired('/auth/login');
+    return vehicle;
+  }
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (!request.routeOptions.url?.includes(':vehicleId') || !request.session?.userId) return;
+    await app.repos.audit
+      .record({
+        userId: request.session.userId,
+        vehicleId: request.auditVehicleId ?? null,
+        clientId: 'dashboard',
+        action: 'proxy',
+        endpoint: request.routeOptions.url,
+        method: request.method,
+        status: reply.statusCode,
+        outcome: reply.statusCode < 400 ? 'ok' : 'error',
+        latencyMs: Math.round(reply.elapsedTime),
+        requestId: request.id,
+      })
+      .catch((error: Error) => request.log.error({ err: error.message }, 'audit write failed'));
+  });
+
+  app.get(
+    '/',
+    { schema: { response: { 200: { type: 'object', properties: { vehicles: vehicleListSchema } } } } },
+    async (request) => ({
+      vehicles: await browserVehicles(app, sessionUserId(request)),
+    }),
+  );
+
+  app.delete('/:vehicleId', { schema: { params } }, async (request) => {
+    const vehicle = await ownedVehicle(request);
+    const token = await app.accessTokens.forGrant(vehicle.grantId);
+    await app.provider.disconnect(token, vehicle.providerVehicleId);
+    await app.db.$transaction(async (tx) => {
+      await app.repos.vehicles.remove(vehicle.id, tx);
+      await app.repos.grants.retireUnused(sessionUserId(request), tx);
+    });
+    return { disconnected: true };
+  });
+
+  for (const route of app.provider.routes) {
+    app.route({
+      method: route.method,
+      url: `/:vehicleId${route.path}`,
+      schema: { params, ...(route.body ? { body: route.body } : {}) },
+      handler: async (request, reply) => {
+        const vehicle = await ownedVehicle(request);
+        assertScopes(vehicle.scopes, requiredScopes(route, request.body));
+        return forward({
+          request,
+          reply,
+          route,
+          providerVehicleId: vehicle.providerVehicleId,
+          grantId: vehicle.grantId,
+          provider: app.provider,
+          accessTokens: app.accessTokens,
+          timeoutMs: app.config.upstreamTimeoutMs,
+        });
+      },
+    });
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * `GET /auth/callback`: the provider's redirect back. Rules, in order:
+ * - `state` must be one this browser's session is waiting for (missing, unknown, expired or replayed: 400, the
+ *   flow is aborted, nothing is stored); it is consumed at once, so it works once;
+ * - a provider `error` (access_denied ...) goes back to the dashboard with the error, no retry;
+ * - the code is exchanged server-side with the PKCE verifier and the client secret; the user and vehicles are
+ *   read and stored (tokens encrypted); the session id is renewed (no fixation); then the browser goes to returnTo.
+ * @see RFC 6749 section 10.12, RFC 9700 section 4.7 (CSRF, one-time state), RFC 7636 (PKCE)
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import * as oauth from 'openid-client';
+import { takePendingLogin } from '../../connect/pending-logins.ts';
+import { storeConnection } from '../../connect/store-connection.ts';
+import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
+import { classifyOAuthFailure } from '../../providers/oauth-failure.ts';
+
+const PROVIDER_ERROR = /^[a-z_]{1,64}$/;
+
+function backToDashboard(reply: FastifyReply, error: string) {
+  return reply.redirect(`/?connect_error=${encodeURIComponent(error)}`, 302);
+}
+
+export function callbackRoute(app: FastifyInstance) {
+  app.get(
+    '/callback',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            code: { type: 'string', maxLength: 512 },
+            state: { type: 'string', maxLength: 512 },
+            error: { type: 'string', maxLength: 128 },
+            error_description: { type: 'string', maxLength: 1024 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const query = request.query as { code?: string; state?: string; error?: string };
+      const pending = query.state ? takePendingLogin(request.session, query.state) : undefined;
+      const audit = (outcome: string, status: number, userId: string | null = null) =>
+        app.repos.audit
+          .record({
+            userId,
+            vehicleId: null,
+            clientId: app.config.smartcar.clientId,
+            action: 'connect',
+            endpoint: '/auth/callback',
+            method: 'GET',
+            status,
+            outcome,
+            requestId: request.id,
+          })
+          .catch((error: Error) => request.log.error({ err: error.message }, 'audit write failed'));
+      if (!pending) {
+        await audit('invalid_state', 400);
+        throw new KeyfobError(
+          ERROR_CODES.INVALID_STATE,
+          400,
+          'this sign-in link is not valid here (missing, unknown, expired or already used state); start again from the dashboard',
+        );
+      }
+      if (query.error !== undefined) {
+        const error = PROVIDER_ERROR.test(query.error) ? query.error : 'provider_error';
+        await audit(`provider_error:${error}`, 302);
+        return backToDashboard(reply, error);
+      }
+      let tokens: Awaited<ReturnType<typeof oauth.authorizationCodeGrant>>;
+      try {
+        const currentUrl = new URL(request.url, app.config.publicUrl);
+        tokens = await oauth.authorizationCodeGrant(app.provider.oauth, currentUrl, {
+          pkceCodeVerifier: pending.codeVerifier,
+          expectedState: pending.state,
+        });
+      } catch (error) {
+        const failure = classifyOAuthFailure(error);
+        request.log.warn({ failure }, 'code exchange failed');
+        await audit(`exchange_failed:${failure}`, 302);
+        return backToDashboard(reply, failure === 'grant_refused' ? 'code_rejected' : 'provider_unavailable');
+      }
+      const tokenSet = app.provider.tokenSetFrom(tokens);
+      let stored: Awaited<ReturnType<typeof storeConnection>>;
+      try {
+        const providerUserId = await app.provider.identifyUser(tokenSet.accessToken);
+        const grant = await app.provider.describeGrant(tokenSet.accessToken);
+        stored = await storeConnection(app, { providerUserId, tokens: tokenSet, ...grant });
+      } catch (error) {
+        request.log.warn({ err: (error as Error).message }, 'reading the new connection failed');
+        await audit('describe_failed', 302);
+        return backToDashboard(reply, 'provider_unavailable');
+      }
+      // A new session id for the signed-in session: an id planted before login is worthless after it.
+      await request.session.regenerate();
+      request.session.userId = stored.userId;
+      request.session.createdAt = Date.now();
+      await audit('connected', 302, stored.userId);
+      return reply.redirect(pending.returnTo, 302);
+    },
+  );
+}

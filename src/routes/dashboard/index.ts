@@ -1,0 +1,11 @@
+/** `/` and `/dashboard/*`: the dashboard's static files. */
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+const PUBLIC = fileURLToPath(new URL('../../dashboard/public', import.meta.url));
+
+export default async function dashboardRoutes(app: FastifyInstance) {
+  await app.register(fastifyStatic, { root: PUBLIC, prefix: '/dashboard/', index: false, wildcard: false });
+  app.get('/', async (_request, reply) => reply.sendFile('index.html'));
+}

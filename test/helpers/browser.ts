@@ -1,0 +1,76 @@
+/**
+ * A scripted browser for end-to-end tests: a cookie jar for Keyfob's origin, manual redirects, and a record of
+ * every answer Keyfob gave it (status, headers, body), so a test can search everything the browser saw.
+ */
+import { type ConsentChoices, consent } from './sandbox-flow.ts';
+
+export interface SeenAnswer {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export class Browser {
+  readonly cookies = new Map<string, string>();
+  readonly seen: SeenAnswer[] = [];
+
+  constructor(readonly origin: string) {}
+
+  async request(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; csrf?: boolean } = {},
+  ): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.csrf !== false) headers['x-csrf'] = '1';
+    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const url = new URL(path, this.origin).toString();
+    const response = await fetch(url, {
+      method,
+      headers,
+      redirect: 'manual',
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
+    for (const line of response.headers.getSetCookie()) this.#store(line);
+    const text = await response.text();
+    this.seen.push({ url, status: response.status, headers: Object.fromEntries(response.headers), body: text });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, headers: response.headers, text, json };
+  }
+
+  /** The whole connect flow: /auth/login, the sandbox's consent pages, the callback. Returns the callback answer. */
+  async connect(choices: ConsentChoices = {}, returnTo = '/') {
+    const login = await this.request('GET', `/auth/login?returnTo=${encodeURIComponent(returnTo)}`, { csrf: false });
+    if (login.status !== 302) throw new Error(`login answered ${login.status}: ${login.text}`);
+    const callback = await consent(login.headers.get('location') ?? '', choices);
+    return this.request('GET', callback.pathname + callback.search, { csrf: false });
+  }
+
+  /** Everything Keyfob showed this browser, as one string: bodies, headers (cookies included). */
+  everythingSeen(): string {
+    return this.seen.map((answer) => `${answer.url}\n${JSON.stringify(answer.headers)}\n${answer.body}`).join('\n');
+  }
+
+  #store(line: string) {
+    const [pair, ...attributes] = line.split(';');
+    const eq = (pair ?? '').indexOf('=');
+    const name = (pair ?? '').slice(0, eq).trim();
+    const value = (pair ?? '').slice(eq + 1).trim();
+    const expired = attributes.some((attribute) => {
+      const [key, val] = attribute.trim().split('=');
+      return (
+        (key?.toLowerCase() === 'max-age' && Number(val) <= 0) ||
+        (key?.toLowerCase() === 'expires' && Date.parse(val ?? '') < Date.now())
+      );
+    });
+    if (expired || value === '') this.cookies.delete(name);
+    else this.cookies.set(name, value);
+  }
+}

@@ -19,7 +19,13 @@ export function createRedisSessionStore(redis: Redis, idleTimeoutMs: number): Se
       const write = wasStoredBefore(session)
         ? redis.set(key, value, 'PX', ttl, 'XX')
         : redis.set(key, value, 'PX', ttl, 'NX');
-      write.then(() => callback()).catch((error: Error) => callback(error));
+      write
+        .then((result) => {
+          // null: NX found the id taken, or XX found the session gone (destroyed): nothing was written.
+          if (result === 'OK') markStored(session);
+          callback();
+        })
+        .catch((error: Error) => callback(error));
     },
     get(sessionId, callback) {
       redis

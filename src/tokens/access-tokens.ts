@@ -67,7 +67,7 @@ export function createAccessTokens(deps: {
   /** A usable access token for the grant; `staleToken` is the one the provider just answered 401 to. */
   async function forGrant(grantId: string, options: { staleToken?: string } = {}): Promise<string> {
     const grant = await deps.grants.findTokens(grantId);
-    if (!grant || grant.status !== 'active' || !grant.accessToken) throw reauthRequired(deps.loginUrl);
+    if (grant?.status !== 'active' || !grant.accessToken) throw reauthRequired(deps.loginUrl);
     const expiring = !grant.accessExpiresAt || grant.accessExpiresAt.getTime() - Date.now() < REFRESH_MARGIN_MS;
     const rejected = options.staleToken !== undefined && options.staleToken === grant.accessToken;
     if (!expiring && !rejected) return grant.accessToken;

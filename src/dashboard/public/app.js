@@ -100,7 +100,7 @@ function renderVehicle(vehicle) {
     notice.append(link);
     notice.hidden = false;
     card.querySelector('.data').hidden = true;
-    card.querySelectorAll('.lock, .unlock, .refresh').forEach((button) => (button.hidden = true));
+    for (const button of card.querySelectorAll('.lock, .unlock, .refresh')) button.hidden = true;
   } else {
     loadVehicleData(card, vehicle);
   }

@@ -17,6 +17,11 @@ export const EnvSchema = Type.Object({
   }),
   PORT: Integer({ default: 3000, minimum: 0, maximum: 65535, description: 'a TCP port, 0 to 65535' }),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'the address to listen on' }),
+  TRUST_PROXY: Type.String({
+    default: 'false',
+    pattern: '^(true|false|[0-9]+|[0-9a-fA-F.:/,\\s]+)$',
+    description: 'false, true, a number of proxy hops, or comma-separated proxy addresses/CIDRs',
+  }),
   PUBLIC_URL: Type.Optional(
     Type.String({ description: 'the origin the browser sees, like https://cars.example.com (no path)' }),
   ),

@@ -14,6 +14,8 @@ export interface Config {
   nodeEnv: Env['NODE_ENV'];
   port: number;
   host: string;
+  /** Fastify's trustProxy: whom to believe about X-Forwarded-Proto and -For (a TLS terminator in front). */
+  trustProxy: boolean | number | string[];
   /** The origin the browser sees, without a trailing slash. */
   publicUrl: string;
   /** True when PUBLIC_URL is https: cookies become Secure and `__Host-` prefixed. */
@@ -106,6 +108,16 @@ function checkPublicUrl(value: string, problems: Problem[]): string {
   }
 }
 
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 /** Validates the environment; outside production fills missing secrets from DATA_DIR. */
 export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Config; notices: ConfigNotice[] }> {
   const raw = pickEnv(env);
@@ -186,6 +198,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       nodeEnv: parsed.NODE_ENV,
       port,
       host: parsed.HOST,
+      trustProxy: parseTrustProxy(parsed.TRUST_PROXY),
       publicUrl,
       secureCookies: publicUrl.startsWith('https://'),
       databaseUrl: parsed.DATABASE_URL,

@@ -38,6 +38,8 @@ export async function startKeyfob(options: {
     requestTimeout: 30_000,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
+    // A hop count is valid at run time (proxy-addr) though the type omits it.
+    trustProxy: config.trustProxy as boolean | string[],
     pluginTimeout: 30_000,
   });
   for (const notice of notices) app.log.warn(notice);

@@ -12,6 +12,10 @@ const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as Array<keyof SandboxSettin
 export function controlRoutes(app: FastifyInstance, state: SandboxState) {
   app.get('/sandbox/calls', async () => state.calls.snapshot());
 
+  app.get('/sandbox/last-request', async (_request, reply) =>
+    state.lastApiRequest ? state.lastApiRequest : reply.code(404).send({ error: 'no_request_yet' }),
+  );
+
   app.post('/sandbox/faults', async (request, reply) => {
     const body = (request.body ?? {}) as {
       target?: string;

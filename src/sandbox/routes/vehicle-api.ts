@@ -19,6 +19,7 @@ function unitsOf(request: FastifyRequest): UnitSystem {
 
 export function vehicleApiRoutes(app: FastifyInstance, state: SandboxState) {
   function authenticate(request: FastifyRequest, reply: FastifyReply): SandboxGrant | undefined {
+    state.lastApiRequest = { method: request.method, url: request.url, headers: { ...request.headers } };
     const header = request.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';
     const result = token ? state.tokens.authenticate(token) : 'invalid';

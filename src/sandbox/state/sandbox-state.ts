@@ -34,6 +34,8 @@ export class SandboxState {
   readonly accounts: FleetAccount[] = loadFleet();
   readonly vehicles = new Map<string, VehicleState>();
   readonly pending = new Map<string, PendingAuthorization>();
+  /** The last vehicle API request as received, so tests can check what a proxy forwarded (headers included). */
+  lastApiRequest: { method: string; url: string; headers: Record<string, unknown> } | undefined;
 
   constructor(
     readonly clients: SandboxClient[],

@@ -17,7 +17,13 @@ test('the whole connect flow: consent, callback, session, vehicles', async (t) =
   assert.match(session.json.user.id, /^[0-9a-f-]{36}$/);
   assert.ok(Date.parse(session.json.expiresAt) > Date.now());
   assert.deepEqual(
-    session.json.vehicles.map((v: { make: string; model: string; year: number; vin: string; status: string }) => [v.make, v.model, v.year, v.vin, v.status]),
+    session.json.vehicles.map((v: { make: string; model: string; year: number; vin: string; status: string }) => [
+      v.make,
+      v.model,
+      v.year,
+      v.vin,
+      v.status,
+    ]),
     [
       ['TESLA', 'Model 3', 2022, '*************3456', 'active'],
       ['TOYOTA', 'RAV4', 2021, '*************4321', 'active'],
@@ -36,7 +42,9 @@ test('the session cookie is HttpOnly, SameSite=Lax, Path=/, without Domain', asy
   const keyfob = await startKeyfobUnderTest(t);
   const browser = new Browser(keyfob.url);
   await browser.connect({ account: ALEX_ACCOUNT });
-  const cookies = browser.seen.flatMap((answer) => (answer.headers['set-cookie'] ? [answer.headers['set-cookie']] : []));
+  const cookies = browser.seen.flatMap((answer) =>
+    answer.headers['set-cookie'] ? [answer.headers['set-cookie']] : [],
+  );
   assert.ok(cookies.length > 0);
   for (const cookie of cookies) {
     assert.match(cookie, /; HttpOnly/);
@@ -48,7 +56,10 @@ test('the session cookie is HttpOnly, SameSite=Lax, Path=/, without Domain', asy
 
 test('an https PUBLIC_URL makes the cookie Secure and __Host- prefixed', async (t) => {
   const keyfob = await startKeyfobUnderTest(t, { PUBLIC_URL: 'https://cars.example.com', TRUST_PROXY: 'true' });
-  const login = await fetch(`${keyfob.url}/auth/login`, { redirect: 'manual', headers: { 'x-forwarded-proto': 'https' } });
+  const login = await fetch(`${keyfob.url}/auth/login`, {
+    redirect: 'manual',
+    headers: { 'x-forwarded-proto': 'https' },
+  });
   const cookie = login.headers.get('set-cookie') ?? '';
   assert.match(cookie, /^__Host-keyfob=/);
   assert.match(cookie, /; Secure/);
@@ -80,7 +91,10 @@ test('denied consent returns to the dashboard with access_denied and stores noth
   assert.equal(callback.headers.get('location'), '/?connect_error=access_denied');
   assert.equal((await browser.request('GET', '/auth/session')).json.authenticated, false);
   assert.equal(await keyfob.app.db.grant.count(), 0);
-  assert.equal((await fetch(`${keyfob.sandbox?.url}/sandbox/calls`).then((r) => r.json()))['token.authorization_code'], undefined);
+  assert.equal(
+    (await fetch(`${keyfob.sandbox?.url}/sandbox/calls`).then((r) => r.json()))['token.authorization_code'],
+    undefined,
+  );
 });
 
 test('a replayed callback is refused: the state works once', async (t) => {
@@ -105,9 +119,13 @@ test('forged, missing and other-browser states are refused with 400 and nothing 
   await attacker.request('GET', '/auth/login', { csrf: false });
   const crossSession = await attacker.request('GET', callback.pathname + callback.search, { csrf: false });
   assert.equal(crossSession.status, 400, 'a state from another browser');
-  const forged = await victim.request('GET', `/auth/callback?code=${callback.searchParams.get('code')}&state=forged`, { csrf: false });
+  const forged = await victim.request('GET', `/auth/callback?code=${callback.searchParams.get('code')}&state=forged`, {
+    csrf: false,
+  });
   assert.equal(forged.status, 400);
-  const missing = await victim.request('GET', `/auth/callback?code=${callback.searchParams.get('code')}`, { csrf: false });
+  const missing = await victim.request('GET', `/auth/callback?code=${callback.searchParams.get('code')}`, {
+    csrf: false,
+  });
   assert.equal(missing.status, 400);
   const errorWithoutState = await victim.request('GET', '/auth/callback?error=access_denied', { csrf: false });
   assert.equal(errorWithoutState.status, 400);
@@ -117,7 +135,14 @@ test('forged, missing and other-browser states are refused with 400 and nothing 
 
 test('returnTo pointing off-site falls back to /', async (t) => {
   const keyfob = await startKeyfobUnderTest(t);
-  for (const returnTo of ['https://evil.example/', '//evil.example', '/\\evil.example', '/%2F%2Fevil.example', 'javascript:alert(1)', '/ok\r\nx']) {
+  for (const returnTo of [
+    'https://evil.example/',
+    '//evil.example',
+    '/\\evil.example',
+    '/%2F%2Fevil.example',
+    'javascript:alert(1)',
+    '/ok\r\nx',
+  ]) {
     const browser = new Browser(keyfob.url);
     const callback = await browser.connect({ account: ALEX_ACCOUNT }, returnTo);
     assert.equal(callback.headers.get('location'), '/', JSON.stringify(returnTo));
@@ -125,7 +150,11 @@ test('returnTo pointing off-site falls back to /', async (t) => {
 });
 
 test('a second connect by the same person adds vehicles to the same user; a vehicle connected again moves grant', async (t) => {
-  const { keyfob, browser, session } = await connectedKeyfob(t, {}, { vehicles: ['3c1d6e0a-8b7f-4f62-9a15-7e2d4c9b0a11'] });
+  const { keyfob, browser, session } = await connectedKeyfob(
+    t,
+    {},
+    { vehicles: ['3c1d6e0a-8b7f-4f62-9a15-7e2d4c9b0a11'] },
+  );
   assert.equal(session.vehicles.length, 1);
   const firstGrant = (await keyfob.app.db.vehicle.findFirstOrThrow()).grantId;
   await browser.connect({ account: ALEX_ACCOUNT });

@@ -11,12 +11,26 @@ const ROUTES = [
   { method: 'GET', path: '/location', car: 'ev', scope: 'read_location', upstream: 'api.GET /location' },
   { method: 'GET', path: '/battery', car: 'ev', scope: 'read_battery', upstream: 'api.GET /battery' },
   { method: 'GET', path: '/charge', car: 'ev', scope: 'read_charge', upstream: 'api.GET /charge' },
-  { method: 'POST', path: '/charge', body: { action: 'START' }, car: 'ev', scope: 'control_charge', upstream: 'api.POST /charge' },
+  {
+    method: 'POST',
+    path: '/charge',
+    body: { action: 'START' },
+    car: 'ev',
+    scope: 'control_charge',
+    upstream: 'api.POST /charge',
+  },
   { method: 'GET', path: '/fuel', car: 'fuel', scope: 'read_fuel', upstream: 'api.GET /fuel' },
   { method: 'GET', path: '/engine/oil', car: 'fuel', scope: 'read_engine_oil', upstream: 'api.GET /engine/oil' },
   { method: 'GET', path: '/tires/pressure', car: 'fuel', scope: 'read_tires', upstream: 'api.GET /tires/pressure' },
   { method: 'GET', path: '/security', car: 'fuel', scope: 'read_security', upstream: 'api.GET /security' },
-  { method: 'POST', path: '/security', body: { action: 'LOCK' }, car: 'fuel', scope: 'control_security', upstream: 'api.POST /security' },
+  {
+    method: 'POST',
+    path: '/security',
+    body: { action: 'LOCK' },
+    car: 'fuel',
+    scope: 'control_security',
+    upstream: 'api.POST /security',
+  },
 ] as const;
 
 test('every route of the table answers with its scope and is refused without it, never reaching the provider', async (t) => {
@@ -26,12 +40,20 @@ test('every route of the table answers with its scope and is refused without it,
   const cars = { ev: ['TESLA', 'FORD'], fuel: ['TOYOTA', 'BMW'] } as const;
   for (const route of ROUTES) {
     const vehicle = byMake(cars[route.car][0]);
-    const ok = await browser.request(route.method, `/api/vehicles/${vehicle.id}${route.path}`, route.method === 'POST' ? { body: route.body } : {});
+    const ok = await browser.request(
+      route.method,
+      `/api/vehicles/${vehicle.id}${route.path}`,
+      route.method === 'POST' ? { body: route.body } : {},
+    );
     assert.equal(ok.status, 200, `${route.method} ${route.path}: ${ok.text}`);
     if (route.scope === 'read_vehicle_info') continue;
     const before = (await sandboxCalls(keyfob))[route.upstream] ?? 0;
     const narrowVehicle = narrow.byMake(cars[route.car][1]);
-    const refused = await narrow.browser.request(route.method, `/api/vehicles/${narrowVehicle.id}${route.path}`, route.method === 'POST' ? { body: route.body } : {});
+    const refused = await narrow.browser.request(
+      route.method,
+      `/api/vehicles/${narrowVehicle.id}${route.path}`,
+      route.method === 'POST' ? { body: route.body } : {},
+    );
     assert.equal(refused.status, 403, `${route.method} ${route.path} without ${route.scope}`);
     assert.equal(refused.json.error, 'insufficient_scope');
     assert.deepEqual(refused.json.missingScopes, [route.scope]);
@@ -45,16 +67,23 @@ test('every route of the table answers with its scope and is refused without it,
 test('batch checks the scope of every sub-path', async (t) => {
   const { keyfob, byMake, browser } = await connectedKeyfob(t);
   const tesla = byMake('TESLA');
-  const batch = await browser.request('POST', `/api/vehicles/${tesla.id}/batch`, { body: { requests: [{ path: '/odometer' }, { path: '/location' }] } });
+  const batch = await browser.request('POST', `/api/vehicles/${tesla.id}/batch`, {
+    body: { requests: [{ path: '/odometer' }, { path: '/location' }] },
+  });
   assert.equal(batch.status, 200, batch.text);
-  assert.deepEqual(batch.json.responses.map((r: { code: number }) => r.code), [200, 200]);
+  assert.deepEqual(
+    batch.json.responses.map((r: { code: number }) => r.code),
+    [200, 200],
+  );
   const narrow = await connectedBrowser(keyfob, { account: SAM_ACCOUNT, permissions: ['read_odometer'] });
   const refused = await narrow.browser.request('POST', `/api/vehicles/${narrow.byMake('FORD').id}/batch`, {
     body: { requests: [{ path: '/odometer' }, { path: '/location' }] },
   });
   assert.equal(refused.status, 403);
   assert.deepEqual(refused.json.missingScopes, ['read_location']);
-  const unknown = await browser.request('POST', `/api/vehicles/${tesla.id}/batch`, { body: { requests: [{ path: '/../user' }] } });
+  const unknown = await browser.request('POST', `/api/vehicles/${tesla.id}/batch`, {
+    body: { requests: [{ path: '/../user' }] },
+  });
   assert.equal(unknown.status, 400);
 });
 
@@ -72,7 +101,10 @@ test('checks in order: session 401, X-CSRF 403, ownership 404', async (t) => {
     ['DELETE', `/api/vehicles/${tesla.id}`],
     ['POST', '/auth/logout'],
   ] as const) {
-    const answer = await browser.request(method, path, { csrf: false, ...(method === 'POST' && path.includes('security') ? { body: { action: 'UNLOCK' } } : {}) });
+    const answer = await browser.request(method, path, {
+      csrf: false,
+      ...(method === 'POST' && path.includes('security') ? { body: { action: 'UNLOCK' } } : {}),
+    });
     assert.equal(answer.status, 403, `${method} ${path}`);
     assert.equal(answer.json.error, 'csrf_header_missing');
   }
@@ -116,13 +148,20 @@ test('only allowed headers cross the proxy, both ways', async (t) => {
   const { keyfob, byMake, browser } = await connectedKeyfob(t);
   const tesla = byMake('TESLA');
   const answer = await browser.request('GET', `/api/vehicles/${tesla.id}/odometer`, {
-    headers: { 'sc-unit-system': 'imperial', 'x-forwarded-host': 'evil.example', authorization: 'Bearer browser-token', 'x-custom': 'nope' },
+    headers: {
+      'sc-unit-system': 'imperial',
+      'x-forwarded-host': 'evil.example',
+      authorization: 'Bearer browser-token',
+      'x-custom': 'nope',
+    },
   });
   assert.equal(answer.status, 200);
   assert.equal(answer.headers.get('sc-unit-system'), 'imperial');
   for (const header of ['sc-data-age', 'sc-fetched-at', 'sc-request-id']) assert.ok(answer.headers.get(header), header);
   assert.equal(answer.headers.get('cache-control'), 'no-store');
-  const received = (await fetch(`${keyfob.sandbox?.url}/sandbox/last-request`).then((r) => r.json())) as { headers: Record<string, string> };
+  const received = (await fetch(`${keyfob.sandbox?.url}/sandbox/last-request`).then((r) => r.json())) as {
+    headers: Record<string, string>;
+  };
   assert.equal(received.headers.cookie, undefined, 'the browser cookie never goes upstream');
   assert.equal(received.headers['x-forwarded-host'], undefined);
   assert.equal(received.headers['x-custom'], undefined);

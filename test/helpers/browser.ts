@@ -53,9 +53,12 @@ export class Browser {
     return this.request('GET', callback.pathname + callback.search, { csrf: false });
   }
 
-  /** Everything Keyfob showed this browser, as one string: bodies, headers (cookies included). */
+  /**
+   * Everything Keyfob answered this browser, as one string: bodies and headers (cookies included). Not the URLs
+   * the browser asked for: the provider's redirect to /auth/callback carries the code by design of OAuth.
+   */
   everythingSeen(): string {
-    return this.seen.map((answer) => `${answer.url}\n${JSON.stringify(answer.headers)}\n${answer.body}`).join('\n');
+    return this.seen.map((answer) => `${JSON.stringify(answer.headers)}\n${answer.body}`).join('\n');
   }
 
   #store(line: string) {

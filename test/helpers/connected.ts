@@ -40,7 +40,14 @@ export async function sandboxControl(keyfob: KeyfobUnderTest, path: string, body
 /** The grant rows as stored (ciphertexts), for before/after comparisons. */
 export function storedGrants(keyfob: KeyfobUnderTest) {
   return keyfob.app.db.grant.findMany({
-    select: { id: true, accessTokenEnc: true, refreshTokenEnc: true, status: true, version: true, accessExpiresAt: true },
+    select: {
+      id: true,
+      accessTokenEnc: true,
+      refreshTokenEnc: true,
+      status: true,
+      version: true,
+      accessExpiresAt: true,
+    },
     orderBy: { createdAt: 'asc' },
   });
 }

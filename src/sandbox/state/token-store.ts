@@ -61,6 +61,7 @@ export class TokenStore {
   #accessTokens = new Map<string, TokenRecord>();
   #refreshTokens = new Map<string, RefreshRecord>();
   #appTokens = new Map<string, AppTokenRecord>();
+  #verifiersSeen = new Set<string>();
 
   constructor(
     private readonly clock: SandboxClock,
@@ -96,6 +97,7 @@ export class TokenStore {
     if (record.redirectUri !== params.redirectUri) {
       throw new OAuthError('invalid_grant', 'redirect_uri does not match the one of the authorization request.');
     }
+    if (params.codeVerifier) this.#verifiersSeen.add(params.codeVerifier);
     if (record.codeChallenge !== undefined) {
       if (!params.codeVerifier) throw new OAuthError('invalid_grant', 'code_verifier is required.');
       const challenge = createHash('sha256').update(params.codeVerifier).digest('base64url');
@@ -177,6 +179,7 @@ export class TokenStore {
       ...this.#refreshTokens.keys(),
       ...this.#appTokens.keys(),
       ...this.#codes.keys(),
+      ...this.#verifiersSeen,
     ];
   }
 

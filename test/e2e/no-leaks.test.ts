@@ -1,0 +1,90 @@
+/**
+ * The product's promise, tested whole: after a run through every flow, no token, code or verifier the provider
+ * issued appears in anything the browser saw (bodies, headers, cookies), in the database in plaintext, or in the
+ * logs; neither does the client secret; nor does a full VIN in the database or the logs.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Browser } from '../helpers/browser.ts';
+import {
+  ALEX_ACCOUNT,
+  connectedBrowser,
+  expireStoredAccessTokens,
+  SAM_ACCOUNT,
+  sandboxControl,
+} from '../helpers/connected.ts';
+import { startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
+
+const VINS = ['5YJ3E1EA7NF123456', '2T3P1RFV5MC154321', '1FTVW1EL3PWG76543', 'WBA5R1C05LFH98765'];
+
+test('no secret reaches the browser, the database in plaintext, or the logs', async (t) => {
+  const keyfob = await startKeyfobUnderTest(t, { LOG_LEVEL: 'trace' });
+  const browsers: Browser[] = [];
+  const alex = await connectedBrowser(keyfob, { account: ALEX_ACCOUNT });
+  const sam = await connectedBrowser(keyfob, { account: SAM_ACCOUNT });
+  browsers.push(alex.browser, sam.browser);
+  const tesla = alex.byMake('TESLA').id;
+  for (const path of [
+    '/attributes',
+    '/vin',
+    '/odometer',
+    '/location',
+    '/battery',
+    '/charge',
+    '/security',
+    '/permissions',
+  ]) {
+    await alex.browser.request('GET', `/api/vehicles/${tesla}${path}`);
+  }
+  await alex.browser.request('POST', `/api/vehicles/${tesla}/security`, { body: { action: 'UNLOCK' } });
+  await alex.browser.request('POST', `/api/vehicles/${tesla}/batch`, {
+    body: { requests: [{ path: '/vin' }, { path: '/odometer' }] },
+  });
+  await expireStoredAccessTokens(keyfob); // a refresh
+  await alex.browser.request('GET', `/api/vehicles/${tesla}/odometer`);
+  keyfob.sandbox?.state.clock.advance(7201); // an upstream 401, refresh and retry
+  await alex.browser.request('GET', `/api/vehicles/${tesla}/odometer`);
+  await sandboxControl(keyfob, 'faults', { target: 'token', kind: 'error', status: 500, count: 1 });
+  await expireStoredAccessTokens(keyfob); // a failed refresh
+  await sam.browser.request('GET', `/api/vehicles/${sam.byMake('FORD').id}/odometer`);
+  await alex.browser.request('DELETE', `/api/vehicles/${alex.byMake('TOYOTA').id}`);
+  const denied = new Browser(keyfob.url);
+  browsers.push(denied);
+  await denied.connect({ decision: 'deny' });
+  const replay = new Browser(keyfob.url);
+  browsers.push(replay);
+  const login = await replay.request('GET', '/auth/login', { csrf: false });
+  const { consent } = await import('../helpers/sandbox-flow.ts');
+  const callback = await consent(login.headers.get('location') ?? '', { account: ALEX_ACCOUNT });
+  await replay.request('GET', callback.pathname + callback.search, { csrf: false });
+  await replay.request('GET', callback.pathname + callback.search, { csrf: false });
+  await alex.browser.request('POST', '/auth/logout');
+
+  const secrets = keyfob.sandbox?.state.tokens.issuedSecrets() ?? [];
+  assert.ok(secrets.length >= 10, `the run issued secrets to look for (${secrets.length})`);
+  const clientSecret = keyfob.config.sandbox.clientSecret;
+  const forbidden = [...secrets, clientSecret, ...VINS];
+
+  // The browser may read its own car's VIN through /api/vehicles/:id/vin (the owner asked for it); every other
+  // answer masks it, which /auth/session's test checks. Tokens, codes, verifiers and the client secret: never.
+  const seen = browsers.map((browser) => browser.everythingSeen()).join('\n');
+  for (const secret of [...secrets, clientSecret]) {
+    const at = seen.indexOf(secret);
+    assert.ok(at === -1, `the browser saw ${secret.slice(0, 6)}… in: ${seen.slice(Math.max(0, at - 300), at + 60)}`);
+  }
+
+  const tables = ['users', 'grants', 'vehicles', 'audit_events', '_prisma_migrations'];
+  const rows: unknown[] = [];
+  for (const table of tables)
+    rows.push(
+      ...(await keyfob.app.db.$queryRawUnsafe<unknown[]>(`SELECT row_to_json(t)::text AS row FROM "${table}" t`)),
+    );
+  const dump = JSON.stringify(rows);
+  assert.ok(dump.includes('kv1.'), 'the dump holds vault ciphertext');
+  for (const secret of forbidden)
+    assert.ok(!dump.includes(secret), `the database holds ${secret.slice(0, 6)}… in plaintext`);
+
+  const logs = keyfob.logs.join('');
+  assert.ok(logs.length > 10_000, 'trace logging produced a full log');
+  for (const secret of forbidden) assert.ok(!logs.includes(secret), `the logs hold ${secret.slice(0, 6)}…`);
+});

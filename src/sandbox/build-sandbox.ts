@@ -72,6 +72,7 @@ export function buildSandbox(options: SandboxOptions): { app: FastifyInstance; s
       .type('text/html; charset=utf-8')
       .send('<!doctype html><title>Sandbox</title><p>Keyfob sandbox provider. Connect starts at /oauth/authorize.</p>'),
   );
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   authorizeRoutes(app, state);
   tokenRoutes(app, state);
   vehicleApiRoutes(app, state);

@@ -8,4 +8,6 @@ const PUBLIC = fileURLToPath(new URL('../../dashboard/public', import.meta.url))
 export default async function dashboardRoutes(app: FastifyInstance) {
   await app.register(fastifyStatic, { root: PUBLIC, prefix: '/dashboard/', index: false, wildcard: false });
   app.get('/', async (_request, reply) => reply.sendFile('index.html'));
+  // Browsers ask for it on every page; the dashboard has none, and a 404 would clutter the console.
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
 }

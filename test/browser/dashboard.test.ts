@@ -5,25 +5,32 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-test('connect, read the odometer, lock and disconnect in a real browser', async (t) => {
+/** Chromium with the flags this machine needs, closed after the test; undefined (test skipped) without it. */
+async function launchChromium(t: TestContext) {
   if (!existsSync(CHROMIUM)) {
     t.skip(
       `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium) to run the browser test`,
     );
-    return;
+    return undefined;
   }
-  const keyfob = await startKeyfobUnderTest(t);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   t.after(() => browser.close());
+  return browser;
+}
+
+test('connect, read the odometer, lock and disconnect in a real browser', async (t) => {
+  const browser = await launchChromium(t);
+  if (!browser) return;
+  const keyfob = await startKeyfobUnderTest(t);
   const page = await browser.newPage();
   page.on('dialog', (dialog) => dialog.accept());
   const errors: string[] = [];
@@ -69,18 +76,9 @@ test('connect, read the odometer, lock and disconnect in a real browser', async 
 });
 
 test('a denied consent shows a clear message on the dashboard', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.skip(
-      `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium) to run the browser test`,
-    );
-    return;
-  }
+  const browser = await launchChromium(t);
+  if (!browser) return;
   const keyfob = await startKeyfobUnderTest(t);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  t.after(() => browser.close());
   const page = await browser.newPage();
   await page.goto(keyfob.url);
   await page.getByRole('link', { name: 'Connect a vehicle' }).click();

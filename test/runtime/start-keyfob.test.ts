@@ -3,7 +3,19 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { startKeyfob } from '../../src/runtime/start-keyfob.ts';
 import { logCollector, startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
-import { createTestDatabase } from '../helpers/test-database.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+
+/** A quiet Keyfob environment on free ports over the given database. */
+function quietEnv(database: TestDatabase): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    PORT: '0',
+    SANDBOX_PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: database.dataDir,
+    ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
+  };
+}
 
 test('GET /healthz answers 200 and the sandbox provider is up beside it', async (t) => {
   const keyfob = await startKeyfobUnderTest(t);
@@ -26,14 +38,7 @@ test('an unknown route is a JSON 404 that does not echo the query string', async
 
 test('data survives a restart on the same database', async (t) => {
   const database = await createTestDatabase(t);
-  const env = {
-    NODE_ENV: 'test',
-    PORT: '0',
-    SANDBOX_PORT: '0',
-    LOG_LEVEL: 'silent',
-    DATA_DIR: database.dataDir,
-    ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
-  };
+  const env = quietEnv(database);
   const id = randomUUID();
   const first = await startKeyfob({ env, logStream: logCollector().stream });
   await first.app.db.user.create({ data: { id, provider: 'sandbox', providerUserId: 'restart-test' } });
@@ -46,14 +51,7 @@ test('data survives a restart on the same database', async (t) => {
 
 test('a database that drifted from the schema stops start-up with the differences', async (t) => {
   const database = await createTestDatabase(t);
-  const env = {
-    NODE_ENV: 'test',
-    PORT: '0',
-    SANDBOX_PORT: '0',
-    LOG_LEVEL: 'silent',
-    DATA_DIR: database.dataDir,
-    ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
-  };
+  const env = quietEnv(database);
   const first = await startKeyfob({ env, logStream: logCollector().stream });
   await first.app.db.$executeRawUnsafe('ALTER TABLE vehicles DROP COLUMN vin_last4');
   await first.close();

@@ -26,7 +26,7 @@ import healthRoutes from './routes/health/index.ts';
 
 export interface KeyfobOptions {
   config: Config;
-  database: { connectionString: string; maxPoolSize: number | undefined };
+  database: { connectionString: string; maxPoolSize: number | undefined; embedded: boolean };
 }
 
 export default async function keyfob(app: FastifyInstance, options: KeyfobOptions) {

@@ -67,6 +67,21 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
       return count === 1;
     },
 
+    /**
+     * Runs `work` holding the grant's row lock (`SELECT ... FOR UPDATE`) in a transaction. Every instance that
+     * needs to refresh the grant queues here; the lock lives exactly as long as the holder's transaction, so it
+     * cannot expire under a slow token endpoint, and a crashed holder's connection drop releases it at once.
+     */
+    async withRowLock<T>(id: string, timeoutMs: number, work: (client: DatabaseClient) => Promise<T>): Promise<T> {
+      return db.$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT 1 FROM grants WHERE id = ${id}::uuid FOR UPDATE`;
+          return work(tx);
+        },
+        { timeout: timeoutMs, maxWait: timeoutMs },
+      );
+    },
+
     async markReauthRequired(id: string, client: DatabaseClient = db) {
       await client.grant.updateMany({
         where: { id, status: 'active' },

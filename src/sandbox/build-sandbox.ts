@@ -43,6 +43,12 @@ export function buildSandbox(options: SandboxOptions): { app: FastifyInstance; s
   });
   app.register(formBody);
 
+  const answerDelays = new WeakMap<FastifyRequest, number>();
+  app.addHook('onSend', async (request) => {
+    const delay = answerDelays.get(request);
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     const target = faultTargetOf(request);
     const fault = target ? state.faults.take(target) : undefined;
@@ -50,6 +56,10 @@ export function buildSandbox(options: SandboxOptions): { app: FastifyInstance; s
     state.calls.add(`faulted.${target}`);
     if (fault.kind === 'slow') {
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      return;
+    }
+    if (fault.kind === 'slow_answer') {
+      answerDelays.set(request, fault.delayMs);
       return;
     }
     if (fault.kind === 'drop') {

@@ -2,19 +2,28 @@
  * Fresh access tokens for grants. Rules:
  * - a token expiring within 60 s is refreshed first; both tokens are replaced (rotation) and the new pair is
  *   stored, under the grant's version, before anyone uses it;
- * - concurrent requests for one grant in this process share one refresh (a single flight);
- * - `invalid_grant` marks the grant reauth_required; a provider failure (5xx, timeout, network) leaves the stored
- *   tokens untouched and answers 502/504;
- * - after an upstream 401, `forceRefresh` refreshes once, unless another request already replaced the token.
+ * - one refresh per grant at a time, everywhere: requests of one process share a single flight, and processes
+ *   queue on the grant's row lock (see GrantRepository.withRowLock); whoever gets the lock re-reads the grant
+ *   and uses a pair another instance just stored instead of presenting a refresh token that was already used;
+ * - `invalid_grant` marks the grant reauth_required (no further refresh is tried, so no silent loop); a provider
+ *   failure (5xx, timeout, network) leaves the stored tokens untouched and answers 502/504;
+ * - after an upstream 401, the token the provider refused is passed as `staleToken`: refreshed once, unless
+ *   another request already replaced it.
  * @see RFC 6749 section 6, RFC 9700 section 4.14
  */
 import * as oauth from 'openid-client';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
-import { classifyOAuthFailure, oauthFailureError } from '../providers/oauth-failure.ts';
-import type { ProviderAdapter } from '../providers/provider-adapter.ts';
+import { classifyOAuthFailure, type OAuthFailure, oauthFailureError } from '../providers/oauth-failure.ts';
+import type { ProviderAdapter, TokenSet } from '../providers/provider-adapter.ts';
+import type { DatabaseClient } from '../repositories/database-client.ts';
 import type { GrantRepository, GrantTokens } from '../repositories/grants.ts';
 
 const REFRESH_MARGIN_MS = 60_000;
+/**
+ * After a provider failure, requests for that grant fail fast for this long instead of each trying again: a
+ * storm of requests must not become a storm of refreshes against a provider that is already failing.
+ */
+export const REFRESH_FAILURE_COOLDOWN_MS = 2_000;
 
 export interface RefreshLog {
   info(object: object, message: string): void;
@@ -27,53 +36,84 @@ export function reauthRequired(loginUrl: string) {
   });
 }
 
+/** Whether a stored grant's access token can be used as it is. */
+function usable(grant: GrantTokens, staleToken: string | undefined): grant is GrantTokens & { accessToken: string } {
+  if (grant.status !== 'active' || !grant.accessToken) return false;
+  if (staleToken !== undefined && staleToken === grant.accessToken) return false;
+  return grant.accessExpiresAt !== null && grant.accessExpiresAt.getTime() - Date.now() >= REFRESH_MARGIN_MS;
+}
+
+type Outcome = { token: string } | { failure: OAuthFailure; cause: unknown };
+
 export function createAccessTokens(deps: {
   grants: GrantRepository;
   provider: ProviderAdapter;
   log: RefreshLog;
   loginUrl: string;
+  /** Queue on the grant's row lock across instances (false only for the single-process embedded database). */
+  lockAcrossInstances: boolean;
+  /** Longest a refresh may hold or wait for the lock: beyond the token endpoint's own timeout. */
+  lockTimeoutMs: number;
 }) {
   const inFlight = new Map<string, Promise<string>>();
+  const coolingDown = new Map<string, { until: number; error: KeyfobError }>();
 
-  async function refresh(grant: GrantTokens): Promise<string> {
-    if (!grant.refreshToken) throw reauthRequired(deps.loginUrl);
-    let tokens: ReturnType<ProviderAdapter['tokenSetFrom']>;
+  /** Refreshes with the grant as it is now (re-read under the lock); returns a token or what went wrong. */
+  async function refreshLocked(
+    grantId: string,
+    staleToken: string | undefined,
+    client?: DatabaseClient,
+  ): Promise<Outcome> {
+    const current = await deps.grants.findTokens(grantId, client);
+    if (!current || current.status !== 'active' || !current.refreshToken)
+      return { failure: 'grant_refused', cause: undefined };
+    // Another request or instance refreshed while this one waited: use its pair, never the used refresh token.
+    if (usable(current, staleToken)) return { token: current.accessToken };
+    let tokens: TokenSet;
     try {
-      tokens = deps.provider.tokenSetFrom(await oauth.refreshTokenGrant(deps.provider.oauth, grant.refreshToken));
+      tokens = deps.provider.tokenSetFrom(await oauth.refreshTokenGrant(deps.provider.oauth, current.refreshToken));
     } catch (error) {
       const failure = classifyOAuthFailure(error);
-      deps.log.warn({ grantId: grant.id, failure }, 'token refresh failed');
-      if (failure === 'grant_refused') {
-        await deps.grants.markReauthRequired(grant.id);
-        throw reauthRequired(deps.loginUrl);
-      }
-      throw oauthFailureError(failure, error);
+      if (failure === 'grant_refused') await deps.grants.markReauthRequired(grantId, client);
+      return { failure, cause: error };
     }
     // Some providers answer a refresh without a new refresh token: the old one stays valid then.
-    const stored = await deps.grants.replaceTokens(grant.id, grant.version, {
-      ...tokens,
-      refreshToken: tokens.refreshToken ?? grant.refreshToken,
-    });
-    if (!stored) {
-      // Someone else changed the grant meanwhile: theirs is the pair of record.
-      const current = await deps.grants.findTokens(grant.id);
-      if (current?.status !== 'active' || !current.accessToken) throw reauthRequired(deps.loginUrl);
-      return current.accessToken;
-    }
-    deps.log.info({ grantId: grant.id }, 'token refreshed');
-    return tokens.accessToken;
+    const stored = await deps.grants.replaceTokens(
+      grantId,
+      current.version,
+      { ...tokens, refreshToken: tokens.refreshToken ?? current.refreshToken },
+      client,
+    );
+    if (!stored) return { failure: 'grant_refused', cause: undefined };
+    deps.log.info({ grantId }, 'token refreshed');
+    return { token: tokens.accessToken };
+  }
+
+  async function refresh(grantId: string, staleToken: string | undefined): Promise<string> {
+    const outcome = deps.lockAcrossInstances
+      ? await deps.grants.withRowLock(grantId, deps.lockTimeoutMs, (client) =>
+          refreshLocked(grantId, staleToken, client),
+        )
+      : await refreshLocked(grantId, staleToken);
+    if ('token' in outcome) return outcome.token;
+    deps.log.warn({ grantId, failure: outcome.failure }, 'token refresh failed');
+    if (outcome.failure === 'grant_refused') throw reauthRequired(deps.loginUrl);
+    const error = oauthFailureError(outcome.failure, outcome.cause);
+    coolingDown.set(grantId, { until: Date.now() + REFRESH_FAILURE_COOLDOWN_MS, error });
+    throw error;
   }
 
   /** A usable access token for the grant; `staleToken` is the one the provider just answered 401 to. */
   async function forGrant(grantId: string, options: { staleToken?: string } = {}): Promise<string> {
     const grant = await deps.grants.findTokens(grantId);
     if (grant?.status !== 'active' || !grant.accessToken) throw reauthRequired(deps.loginUrl);
-    const expiring = !grant.accessExpiresAt || grant.accessExpiresAt.getTime() - Date.now() < REFRESH_MARGIN_MS;
-    const rejected = options.staleToken !== undefined && options.staleToken === grant.accessToken;
-    if (!expiring && !rejected) return grant.accessToken;
+    if (usable(grant, options.staleToken)) return grant.accessToken;
+    const cooling = coolingDown.get(grantId);
+    if (cooling && cooling.until > Date.now()) throw cooling.error;
+    coolingDown.delete(grantId);
     let flight = inFlight.get(grantId);
     if (!flight) {
-      flight = refresh(grant).finally(() => inFlight.delete(grantId));
+      flight = refresh(grantId, options.staleToken).finally(() => inFlight.delete(grantId));
       inFlight.set(grantId, flight);
     }
     return flight;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { REFRESH_FAILURE_COOLDOWN_MS } from '../../src/tokens/access-tokens.ts';
 import {
   connectedKeyfob,
   expireStoredAccessTokens,
@@ -79,6 +80,10 @@ test('a token endpoint failure leaves the stored tokens untouched', async (t) =>
   assert.equal(failed.json.error, 'upstream_unavailable');
   const [after] = await storedGrants(keyfob);
   assert.deepEqual(after, before, 'nothing changed');
+  const cooling = await browser.request('GET', `/api/vehicles/${byMake('TESLA').id}/odometer`);
+  assert.equal(cooling.status, 502, 'right after a failure, requests fail fast');
+  assert.equal((await sandboxCalls(keyfob))['faulted.token'], 1, 'without another call to the failing provider');
+  await new Promise((resolve) => setTimeout(resolve, REFRESH_FAILURE_COOLDOWN_MS + 100));
   const recovered = await browser.request('GET', `/api/vehicles/${byMake('TESLA').id}/odometer`);
   assert.equal(recovered.status, 200, 'the same refresh token works once the provider is back');
 });

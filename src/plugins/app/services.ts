@@ -29,7 +29,15 @@ export default fp(
     app.decorate('repos', repos);
     app.decorate(
       'accessTokens',
-      createAccessTokens({ grants: repos.grants, provider: app.provider, log: app.log, loginUrl: '/auth/login' }),
+      createAccessTokens({
+        grants: repos.grants,
+        provider: app.provider,
+        log: app.log,
+        loginUrl: '/auth/login',
+        lockAcrossInstances: !app.databaseInfo.embedded,
+        // Waiters queue behind a holder that may wait on the token endpoint for its whole timeout.
+        lockTimeoutMs: 2 * app.config.upstreamTimeoutMs + 10_000,
+      }),
     );
   },
   { name: 'services', dependencies: ['prisma', 'vault', 'provider'] },

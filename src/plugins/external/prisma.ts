@@ -5,14 +5,17 @@ import { createPrismaClient, type Database } from '../../db/prisma-client.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     db: Database;
+    /** Whether the database is the embedded PGlite (one process, one connection). */
+    databaseInfo: { embedded: boolean };
   }
 }
 
-export default fp<{ connectionString: string; maxPoolSize: number | undefined }>(
+export default fp<{ connectionString: string; maxPoolSize: number | undefined; embedded: boolean }>(
   async (app, options) => {
     const db = createPrismaClient(options);
     await db.$connect();
     app.decorate('db', db);
+    app.decorate('databaseInfo', { embedded: options.embedded });
     app.addHook('onClose', async () => db.$disconnect());
   },
   { name: 'prisma' },

@@ -33,8 +33,12 @@ export function controlRoutes(app: FastifyInstance, state: SandboxState) {
       });
     }
     let fault: Fault;
-    if (body.kind === 'slow' && Number.isInteger(body.delayMs) && (body.delayMs as number) > 0) {
-      fault = { kind: 'slow', delayMs: body.delayMs as number };
+    if (
+      (body.kind === 'slow' || body.kind === 'slow_answer') &&
+      Number.isInteger(body.delayMs) &&
+      (body.delayMs as number) > 0
+    ) {
+      fault = { kind: body.kind, delayMs: body.delayMs as number };
     } else if (body.kind === 'error') {
       fault = { kind: 'error', status: body.status ?? 500 };
     } else if (body.kind === 'drop') {
@@ -42,7 +46,10 @@ export function controlRoutes(app: FastifyInstance, state: SandboxState) {
     } else {
       return reply
         .code(400)
-        .send({ error: 'invalid_fault', message: 'kind is slow (with delayMs), error (with status) or drop' });
+        .send({
+          error: 'invalid_fault',
+          message: 'kind is slow or slow_answer (with delayMs), error (with status) or drop',
+        });
     }
     state.faults.add(target, fault, count);
     return { pending: state.faults.pending() };

@@ -1,11 +1,17 @@
 /**
- * Fault injection: the next N calls to a target are slowed, answered with a 5xx, or have their connection dropped.
+ * Fault injection: the next N calls to a target are slowed (before or after being processed), answered with a 5xx,
+ * or have their connection dropped.
  * Faults queue per target and are consumed in order, one per call.
  */
 export const FAULT_TARGETS = ['authorize', 'token', 'app_token', 'api'] as const;
 export type FaultTarget = (typeof FAULT_TARGETS)[number];
 
-export type Fault = { kind: 'slow'; delayMs: number } | { kind: 'error'; status: number } | { kind: 'drop' };
+export type Fault =
+  | { kind: 'slow'; delayMs: number }
+  /** Processes the call at once but holds the answer back: the client may die before it hears the result. */
+  | { kind: 'slow_answer'; delayMs: number }
+  | { kind: 'error'; status: number }
+  | { kind: 'drop' };
 
 export class FaultPlan {
   #queues = new Map<FaultTarget, Fault[]>();

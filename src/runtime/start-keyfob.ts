@@ -23,6 +23,14 @@ export interface RunningKeyfob {
   close(): Promise<void>;
 }
 
+function once(run: () => Promise<void>): () => Promise<void> {
+  let result: Promise<void> | undefined;
+  return () => {
+    result ??= run();
+    return result;
+  };
+}
+
 export async function startKeyfob(options: {
   env: NodeJS.ProcessEnv;
   logStream?: NodeJS.WritableStream;
@@ -85,10 +93,11 @@ export async function startKeyfob(options: {
     app,
     config,
     sandbox,
-    async close() {
+    // Idempotent: a signal handler and a test cleanup may both close the same instance.
+    close: once(async () => {
       await app.close();
       await sandbox?.close();
       await database.stop();
-    },
+    }),
   };
 }

@@ -12,16 +12,14 @@ import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { parseKeyRing } from '../../src/config/key-ring-format.ts';
-import { startSandbox } from '../../src/sandbox/start-sandbox.ts';
 import { createTokenVault } from '../../src/vault/token-vault.ts';
 import { Browser } from '../helpers/browser.ts';
 import { ALEX_ACCOUNT } from '../helpers/connected.ts';
+import { EXTERNAL_CLIENT_ID, externalSandbox } from '../helpers/external-sandbox.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { spawnKeyfob } from '../helpers/keyfob-process.ts';
 import { createTestDatabase } from '../helpers/test-database.ts';
 
-const CLIENT_ID = 'multi-instance-client';
-const CLIENT_SECRET = randomBytes(16).toString('hex');
 const STORM = 200;
 
 async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0) {
@@ -30,13 +28,13 @@ async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0) {
   t.after(() => rm(dataDir, { recursive: true, force: true }));
   const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
   const publicUrl = `http://127.0.0.1:${ports[0]}`;
-  const sandbox = await startSandbox({
-    port: 0,
-    clients: [{ clientId: CLIENT_ID, secrets: [CLIENT_SECRET], redirectUris: [`${publicUrl}/auth/callback`] }],
-    settings: { refreshReuseGraceSeconds: reuseGraceSeconds, rateLimitPerMinute: 0 },
-    logLevel: 'silent',
+  const {
+    sandbox,
+    env: providerEnv,
+    clientSecret,
+  } = await externalSandbox(t, publicUrl, {
+    refreshReuseGraceSeconds: reuseGraceSeconds,
   });
-  t.after(() => sandbox.close());
   const keys = `k1:${randomBytes(32).toString('base64')}`;
   const env = {
     NODE_ENV: 'test',
@@ -46,15 +44,8 @@ async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0) {
     REDIS_URL: process.env.REDIS_URL,
     SESSION_SECRET: randomBytes(32).toString('base64url'),
     TOKEN_ENCRYPTION_KEYS: keys,
-    PUBLIC_URL: publicUrl,
-    PROVIDER: 'smartcar',
-    SMARTCAR_CLIENT_ID: CLIENT_ID,
-    SMARTCAR_CLIENT_SECRET: CLIENT_SECRET,
-    SMARTCAR_MODE: 'simulated',
-    SMARTCAR_CONNECT_URL: sandbox.url,
-    SMARTCAR_AUTH_URL: sandbox.url,
-    SMARTCAR_API_URL: `${sandbox.url}/v2.0`,
     UPSTREAM_TIMEOUT_MS: '10000',
+    ...providerEnv,
   };
   const processes = [];
   for (const port of ports) processes.push(await spawnKeyfob(t, port, env));
@@ -76,6 +67,7 @@ async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0) {
   const vault = createTokenVault(parseKeyRing(keys).entries);
   return {
     sandbox,
+    clientSecret,
     processes,
     browsers,
     tesla,
@@ -93,8 +85,7 @@ async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0) {
       };
     },
     refreshCalls: () => sandbox.state.calls.get('token.refresh_token'),
-    storm: async (path = `/api/vehicles/${'TESLA'}`) => {
-      void path;
+    storm: async () => {
       const started = performance.now();
       const answers = await Promise.all(
         Array.from({ length: STORM }, (_, i) =>
@@ -107,13 +98,13 @@ async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0) {
 }
 
 /** True when the stored refresh token is the newest: strict mode would revoke the grant for an older one. */
-async function storedIsNewest(sandboxUrl: string, refreshToken: string | null) {
+async function storedIsNewest(sandboxUrl: string, clientSecret: string, refreshToken: string | null) {
   if (!refreshToken) return false;
   const response = await fetch(`${sandboxUrl}/oauth/token`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+      authorization: `Basic ${Buffer.from(`${EXTERNAL_CLIENT_ID}:${clientSecret}`).toString('base64')}`,
     },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
   });
@@ -142,7 +133,10 @@ test('200 concurrent requests over two instances: one refresh, all answered, the
   assert.equal(after.status, 'active');
   assert.equal(after.version, before.version + 1);
   assert.notEqual(after.refreshToken, before.refreshToken);
-  assert.ok(await storedIsNewest(c.sandbox.url, after.refreshToken), 'the stored refresh token is the newest');
+  assert.ok(
+    await storedIsNewest(c.sandbox.url, c.clientSecret, after.refreshToken),
+    'the stored refresh token is the newest',
+  );
   t.diagnostic(`refresh storm: ${STORM} requests over 2 instances in ${Math.round(storm.ms)} ms`);
 });
 
@@ -155,7 +149,7 @@ test('a token endpoint slower than any lock default (3 s) still gives one refres
   assert.deepEqual([...new Set(storm.statuses)], [200]);
   assert.equal(c.refreshCalls(), 1);
   assert.ok(storm.ms >= 3000);
-  assert.ok(await storedIsNewest(c.sandbox.url, (await c.stored()).refreshToken));
+  assert.ok(await storedIsNewest(c.sandbox.url, c.clientSecret, (await c.stored()).refreshToken));
 });
 
 test('a token endpoint failing with 5xx: clear 502s, tokens intact, then recovery', async (t) => {

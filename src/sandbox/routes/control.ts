@@ -44,12 +44,10 @@ export function controlRoutes(app: FastifyInstance, state: SandboxState) {
     } else if (body.kind === 'drop') {
       fault = { kind: 'drop' };
     } else {
-      return reply
-        .code(400)
-        .send({
-          error: 'invalid_fault',
-          message: 'kind is slow or slow_answer (with delayMs), error (with status) or drop',
-        });
+      return reply.code(400).send({
+        error: 'invalid_fault',
+        message: 'kind is slow or slow_answer (with delayMs), error (with status) or drop',
+      });
     }
     state.faults.add(target, fault, count);
     return { pending: state.faults.pending() };

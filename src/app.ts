@@ -7,10 +7,12 @@
  *   /auth/*                routes/auth        login, callback, session, logout
  *   /api/*                 routes/api         the user's vehicles and the proxied provider API
  *   /healthz               routes/health
+ *   /metrics               routes/metrics     Prometheus counters (no user, vehicle or token in any label)
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/load-config.ts';
 import { installErrorHandlers } from './errors/error-handler.ts';
+import keepaliveSchedule from './plugins/app/keepalive-schedule.ts';
 import provider from './plugins/app/provider.ts';
 import services from './plugins/app/services.ts';
 import vault from './plugins/app/vault.ts';
@@ -23,6 +25,7 @@ import apiRoutes from './routes/api/index.ts';
 import authRoutes from './routes/auth/index.ts';
 import dashboardRoutes from './routes/dashboard/index.ts';
 import healthRoutes from './routes/health/index.ts';
+import metricsRoutes from './routes/metrics/index.ts';
 
 export interface KeyfobOptions {
   config: Config;
@@ -37,9 +40,11 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   await app.register(vault);
   await app.register(provider);
   await app.register(services);
+  await app.register(keepaliveSchedule);
   await app.register(helmet);
   await app.register(session);
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   await app.register(dashboardRoutes);
   await app.register(authRoutes, { prefix: '/auth' });
   await app.register(apiRoutes, { prefix: '/api' });

@@ -8,9 +8,11 @@ import { prepareDatabase } from '../db/prepare-database.ts';
 import { createPrismaClient } from '../db/prisma-client.ts';
 import { rotateKeys } from '../jobs/rotate-keys.ts';
 import { createTokenVault } from '../vault/token-vault.ts';
+import { refuseEmbeddedWhileServing } from './embedded-guard.ts';
 
 try {
   const { config } = await loadConfig(process.env);
+  refuseEmbeddedWhileServing(config.databaseUrl, 'rotate-keys');
   const database = await prepareDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const db = createPrismaClient(database);
   const vault = createTokenVault(config.keyRing);

@@ -77,6 +77,19 @@ export const EnvSchema = Type.Object({
     maximum: 120_000,
     description: 'milliseconds to wait for the provider before answering 504',
   }),
+  KEEPALIVE_INTERVAL_SECONDS: Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 604_800,
+    description: 'seconds between keep-alive runs in the server; 0 turns the schedule off',
+  }),
+  KEEPALIVE_WINDOW_SECONDS: Integer({
+    default: 604_800,
+    minimum: 60,
+    maximum: 31_536_000,
+    description: 'refresh grants whose refresh token expires within this many seconds',
+  }),
+  KEEPALIVE_BATCH_SIZE: Integer({ default: 100, minimum: 1, maximum: 10_000, description: 'grants claimed per batch' }),
   SANDBOX_PORT: Integer({ default: 4010, minimum: 0, maximum: 65535, description: 'a TCP port, 0 to 65535' }),
   SANDBOX_ACCESS_TOKEN_TTL_SECONDS: Integer({
     default: 7200,

@@ -38,6 +38,7 @@ export interface Config {
     apiUrl: string;
   };
   upstreamTimeoutMs: number;
+  keepalive: { intervalSeconds: number; windowSeconds: number; batchSize: number };
   logLevel: Env['LOG_LEVEL'];
   sandbox: {
     port: number;
@@ -221,6 +222,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
         apiUrl: parsed.SMARTCAR_API_URL.replace(/\/$/, ''),
       },
       upstreamTimeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
+      keepalive: {
+        intervalSeconds: parsed.KEEPALIVE_INTERVAL_SECONDS,
+        windowSeconds: parsed.KEEPALIVE_WINDOW_SECONDS,
+        batchSize: parsed.KEEPALIVE_BATCH_SIZE,
+      },
       logLevel: parsed.LOG_LEVEL,
       sandbox: {
         port: parsed.SANDBOX_PORT,

@@ -23,6 +23,8 @@ export function installErrorHandlers(app: FastifyInstance) {
       request.log.info({ code: known.code, status: known.statusCode }, known.message);
     }
     const answer = known ?? new KeyfobError(ERROR_CODES.INTERNAL, 500, 'internal error');
+    const retryAfter = answer.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     return reply.code(answer.statusCode).send({
       error: answer.code,
       message: answer.expose ? answer.message : 'Keyfob could not complete this request.',

@@ -1,17 +1,24 @@
 /**
  * The one translator from openid-client failures to what Keyfob does next:
  * - the provider refused the grant (`invalid_grant`): the user must connect again;
- * - the provider failed (5xx, unreadable answer, network, timeout): try later, stored tokens untouched;
+ * - the provider failed (5xx, unreadable answer, network, timeout) or asks to slow down (429): try later, stored
+ *   tokens untouched;
  * - Keyfob is misconfigured (`invalid_client` ...): an operator must act.
  */
 import * as oauth from 'openid-client';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
 
-export type OAuthFailure = 'grant_refused' | 'provider_unavailable' | 'provider_timeout' | 'client_misconfigured';
+export type OAuthFailure =
+  | 'grant_refused'
+  | 'provider_unavailable'
+  | 'provider_timeout'
+  | 'provider_rate_limited'
+  | 'client_misconfigured';
 
 export function classifyOAuthFailure(error: unknown): OAuthFailure {
   if (error instanceof oauth.ResponseBodyError) {
     if (error.error === 'invalid_grant') return 'grant_refused';
+    if (error.status === 429) return 'provider_rate_limited';
     if (error.status >= 500) return 'provider_unavailable';
     return 'client_misconfigured';
   }
@@ -25,6 +32,12 @@ export function classifyOAuthFailure(error: unknown): OAuthFailure {
 export function oauthFailureError(failure: OAuthFailure, cause: unknown): KeyfobError {
   if (failure === 'provider_timeout') {
     return new KeyfobError(ERROR_CODES.UPSTREAM_TIMEOUT, 504, 'the vehicle provider did not answer in time', { cause });
+  }
+  if (failure === 'provider_rate_limited') {
+    return new KeyfobError(ERROR_CODES.RATE_LIMITED, 429, 'the vehicle provider asks to slow down; try again shortly', {
+      cause,
+      details: { retryAfterSeconds: 2 },
+    });
   }
   if (failure === 'client_misconfigured') {
     return new KeyfobError(ERROR_CODES.UPSTREAM_UNAVAILABLE, 502, 'the vehicle provider refused Keyfob', {

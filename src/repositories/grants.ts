@@ -15,6 +15,7 @@ export interface GrantTokens {
   accessToken: string | null;
   refreshToken: string | null;
   accessExpiresAt: Date | null;
+  refreshExpiresAt: Date | null;
 }
 
 export function createGrantRepository(db: Database, vault: TokenVault) {
@@ -51,6 +52,7 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
         accessToken: row.accessTokenEnc ? vault.decrypt(row.accessTokenEnc, slot(id, 'access_token_enc')) : null,
         refreshToken: row.refreshTokenEnc ? vault.decrypt(row.refreshTokenEnc, slot(id, 'refresh_token_enc')) : null,
         accessExpiresAt: row.accessExpiresAt,
+        refreshExpiresAt: row.refreshExpiresAt,
       };
     },
 
@@ -80,6 +82,24 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
         },
         { timeout: timeoutMs, maxWait: timeoutMs },
       );
+    },
+
+    /**
+     * Claims up to `limit` active grants whose refresh token expires before `before` for the keep-alive job, for
+     * `claimMs`. SKIP LOCKED and the claim column let several instances share the work without taking a grant twice.
+     */
+    async claimExpiring(before: Date, limit: number, claimMs: number): Promise<string[]> {
+      const rows = await db.$queryRaw<Array<{ id: string }>>`
+        UPDATE grants SET keepalive_claimed_until = now() + make_interval(secs => ${claimMs / 1000})
+        WHERE id IN (
+          SELECT id FROM grants
+          WHERE status = 'active' AND refresh_token_enc IS NOT NULL AND refresh_expires_at < ${before}
+            AND (keepalive_claimed_until IS NULL OR keepalive_claimed_until < now())
+          ORDER BY refresh_expires_at
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+        RETURNING id::text AS id`;
+      return rows.map((row) => row.id);
     },
 
     async markReauthRequired(id: string, client: DatabaseClient = db) {

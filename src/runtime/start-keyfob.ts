@@ -35,6 +35,8 @@ export async function startKeyfob(options: {
   env: NodeJS.ProcessEnv;
   logStream?: NodeJS.WritableStream;
   listen?: boolean;
+  /** For one-off commands in the sandbox mode: talk to the sandbox the server runs instead of starting one. */
+  useRunningSandbox?: boolean;
 }): Promise<RunningKeyfob> {
   const { config, notices } = await loadConfig(options.env);
   const app = Fastify({
@@ -58,7 +60,7 @@ export async function startKeyfob(options: {
   }
   let sandbox: RunningSandbox | undefined;
   try {
-    if (config.provider === 'sandbox') {
+    if (config.provider === 'sandbox' && !options.useRunningSandbox) {
       sandbox = await startSandbox({
         ...sandboxOptionsFrom(config),
         ...(options.logStream ? { logStream: options.logStream } : {}),
@@ -66,15 +68,12 @@ export async function startKeyfob(options: {
       app.log.info({ sandbox: sandbox.url }, 'sandbox provider started');
     }
     // In the sandbox mode, Keyfob speaks Smartcar to the sandbox's own address.
-    const effective: Config = sandbox
+    const sandboxUrl =
+      sandbox?.url ?? (config.provider === 'sandbox' ? `http://127.0.0.1:${config.sandbox.port}` : undefined);
+    const effective: Config = sandboxUrl
       ? {
           ...config,
-          smartcar: {
-            ...config.smartcar,
-            connectUrl: sandbox.url,
-            authUrl: sandbox.url,
-            apiUrl: `${sandbox.url}/v2.0`,
-          },
+          smartcar: { ...config.smartcar, connectUrl: sandboxUrl, authUrl: sandboxUrl, apiUrl: `${sandboxUrl}/v2.0` },
         }
       : config;
     // fastify-plugin: Keyfob's error and not-found handlers belong to the root instance.

@@ -43,7 +43,10 @@ function usable(grant: GrantTokens, staleToken: string | undefined): grant is Gr
   return grant.accessExpiresAt !== null && grant.accessExpiresAt.getTime() - Date.now() >= REFRESH_MARGIN_MS;
 }
 
-type Outcome = { token: string } | { failure: OAuthFailure; cause: unknown };
+type Outcome = { token: string; refreshed: boolean } | { failure: OAuthFailure; cause: unknown };
+
+/** What a keep-alive refresh of one grant came to. */
+export type KeepAliveOutcome = 'refreshed' | 'not_needed' | OAuthFailure;
 
 export function createAccessTokens(deps: {
   grants: GrantRepository;
@@ -54,21 +57,27 @@ export function createAccessTokens(deps: {
   lockAcrossInstances: boolean;
   /** Longest a refresh may hold or wait for the lock: beyond the token endpoint's own timeout. */
   lockTimeoutMs: number;
+  /** Told every refresh outcome, for metrics. */
+  onOutcome?: (outcome: string) => void;
 }) {
   const inFlight = new Map<string, Promise<string>>();
   const coolingDown = new Map<string, { until: number; error: KeyfobError }>();
 
-  /** Refreshes with the grant as it is now (re-read under the lock); returns a token or what went wrong. */
+  /**
+   * Refreshes with the grant as it is now (re-read under the lock) unless `stillNeeded` says another request or
+   * instance has refreshed meanwhile; returns a token or what went wrong.
+   */
   async function refreshLocked(
     grantId: string,
-    staleToken: string | undefined,
+    stillNeeded: (current: GrantTokens) => boolean,
     client?: DatabaseClient,
   ): Promise<Outcome> {
     const current = await deps.grants.findTokens(grantId, client);
-    if (!current || current.status !== 'active' || !current.refreshToken)
+    if (!current || current.status !== 'active' || !current.refreshToken) {
       return { failure: 'grant_refused', cause: undefined };
+    }
     // Another request or instance refreshed while this one waited: use its pair, never the used refresh token.
-    if (usable(current, staleToken)) return { token: current.accessToken };
+    if (!stillNeeded(current) && current.accessToken) return { token: current.accessToken, refreshed: false };
     let tokens: TokenSet;
     try {
       tokens = deps.provider.tokenSetFrom(await oauth.refreshTokenGrant(deps.provider.oauth, current.refreshToken));
@@ -86,17 +95,25 @@ export function createAccessTokens(deps: {
     );
     if (!stored) return { failure: 'grant_refused', cause: undefined };
     deps.log.info({ grantId }, 'token refreshed');
-    return { token: tokens.accessToken };
+    return { token: tokens.accessToken, refreshed: true };
+  }
+
+  async function refreshOnce(grantId: string, stillNeeded: (current: GrantTokens) => boolean): Promise<Outcome> {
+    const outcome = deps.lockAcrossInstances
+      ? await deps.grants.withRowLock(grantId, deps.lockTimeoutMs, (client) =>
+          refreshLocked(grantId, stillNeeded, client),
+        )
+      : await refreshLocked(grantId, stillNeeded);
+    deps.onOutcome?.(
+      'token' in outcome ? (outcome.refreshed ? 'refreshed' : 'reused_other_instance') : outcome.failure,
+    );
+    if (!('token' in outcome)) deps.log.warn({ grantId, failure: outcome.failure }, 'token refresh failed');
+    return outcome;
   }
 
   async function refresh(grantId: string, staleToken: string | undefined): Promise<string> {
-    const outcome = deps.lockAcrossInstances
-      ? await deps.grants.withRowLock(grantId, deps.lockTimeoutMs, (client) =>
-          refreshLocked(grantId, staleToken, client),
-        )
-      : await refreshLocked(grantId, staleToken);
+    const outcome = await refreshOnce(grantId, (current) => !usable(current, staleToken));
     if ('token' in outcome) return outcome.token;
-    deps.log.warn({ grantId, failure: outcome.failure }, 'token refresh failed');
     if (outcome.failure === 'grant_refused') throw reauthRequired(deps.loginUrl);
     const error = oauthFailureError(outcome.failure, outcome.cause);
     coolingDown.set(grantId, { until: Date.now() + REFRESH_FAILURE_COOLDOWN_MS, error });
@@ -119,7 +136,25 @@ export function createAccessTokens(deps: {
     return flight;
   }
 
-  return { forGrant };
+  /**
+   * The keep-alive job's refresh: refreshes the grant if its refresh token still expires before `before` once the
+   * lock is held (the same one-refresh rule as requests), and shares an in-process flight with them.
+   */
+  async function keepAlive(grantId: string, before: Date): Promise<KeepAliveOutcome> {
+    const joined = inFlight.get(grantId);
+    if (joined) {
+      await joined.catch(() => undefined);
+      return 'not_needed';
+    }
+    const outcome = await refreshOnce(
+      grantId,
+      (current) => current.refreshExpiresAt === null || current.refreshExpiresAt.getTime() < before.getTime(),
+    );
+    if ('token' in outcome) return outcome.refreshed ? 'refreshed' : 'not_needed';
+    return outcome.failure;
+  }
+
+  return { forGrant, keepAlive };
 }
 
 export type AccessTokens = ReturnType<typeof createAccessTokens>;

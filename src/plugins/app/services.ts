@@ -1,6 +1,7 @@
 /** Decorates the repositories and the access-token service, built once over the database and the vault. */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { createMetrics, type KeyfobMetrics } from '../../metrics/keyfob-metrics.ts';
 import { createAuditRepository } from '../../repositories/audit.ts';
 import { createGrantRepository } from '../../repositories/grants.ts';
 import { createUserRepository } from '../../repositories/users.ts';
@@ -20,13 +21,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     repos: ReturnType<typeof createRepositories>;
     accessTokens: AccessTokens;
+    metrics: KeyfobMetrics;
   }
 }
 
 export default fp(
   async (app) => {
     const repos = createRepositories(app);
+    const metrics = createMetrics();
     app.decorate('repos', repos);
+    app.decorate('metrics', metrics);
     app.decorate(
       'accessTokens',
       createAccessTokens({
@@ -37,6 +41,7 @@ export default fp(
         lockAcrossInstances: !app.databaseInfo.embedded,
         // Waiters queue behind a holder that may wait on the token endpoint for its whole timeout.
         lockTimeoutMs: 2 * app.config.upstreamTimeoutMs + 10_000,
+        onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
       }),
     );
   },

@@ -1,0 +1,8 @@
+/** `GET /metrics`: Prometheus text format. Counters carry outcomes only, never a user, vehicle or token. */
+import type { FastifyInstance } from 'fastify';
+
+export default async function metricsRoutes(app: FastifyInstance) {
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics()),
+  );
+}

@@ -71,6 +71,12 @@ export const EnvSchema = Type.Object({
   SMARTCAR_CONNECT_URL: Type.String({ default: 'https://connect.smartcar.com', description: 'an http(s) URL' }),
   SMARTCAR_AUTH_URL: Type.String({ default: 'https://auth.smartcar.com', description: 'an http(s) URL' }),
   SMARTCAR_API_URL: Type.String({ default: 'https://api.smartcar.com/v2.0', description: 'an http(s) URL' }),
+  SMARTCAR_API_VERSION: Type.Union([Type.Literal(2), Type.Literal(3)], {
+    default: 2,
+    description: '2 (user tokens) or 3 (application token with sc-user-id)',
+  }),
+  SMARTCAR_V3_API_URL: Type.String({ default: 'https://vehicle.api.smartcar.com/v3', description: 'an http(s) URL' }),
+  SMARTCAR_IAM_URL: Type.String({ default: 'https://iam.smartcar.com', description: 'an http(s) URL' }),
   UPSTREAM_TIMEOUT_MS: Integer({
     default: 10_000,
     minimum: 100,

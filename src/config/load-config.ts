@@ -36,6 +36,9 @@ export interface Config {
     connectUrl: string;
     authUrl: string;
     apiUrl: string;
+    apiVersion: 2 | 3;
+    v3ApiUrl: string;
+    iamUrl: string;
   };
   upstreamTimeoutMs: number;
   keepalive: { intervalSeconds: number; windowSeconds: number; batchSize: number };
@@ -140,7 +143,13 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   }
   checkUrl(parsed.DATABASE_URL, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems);
   checkUrl(parsed.REDIS_URL, 'REDIS_URL', ['redis:', 'rediss:'], problems);
-  for (const variable of ['SMARTCAR_CONNECT_URL', 'SMARTCAR_AUTH_URL', 'SMARTCAR_API_URL'] as const) {
+  for (const variable of [
+    'SMARTCAR_CONNECT_URL',
+    'SMARTCAR_AUTH_URL',
+    'SMARTCAR_API_URL',
+    'SMARTCAR_V3_API_URL',
+    'SMARTCAR_IAM_URL',
+  ] as const) {
     checkUrl(parsed[variable], variable, ['http:', 'https:'], problems);
   }
   if (parsed.PROVIDER === 'smartcar') {
@@ -220,6 +229,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
         connectUrl: parsed.SMARTCAR_CONNECT_URL.replace(/\/$/, ''),
         authUrl: parsed.SMARTCAR_AUTH_URL.replace(/\/$/, ''),
         apiUrl: parsed.SMARTCAR_API_URL.replace(/\/$/, ''),
+        apiVersion: parsed.SMARTCAR_API_VERSION,
+        v3ApiUrl: parsed.SMARTCAR_V3_API_URL.replace(/\/$/, ''),
+        iamUrl: parsed.SMARTCAR_IAM_URL.replace(/\/$/, ''),
       },
       upstreamTimeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
       keepalive: {

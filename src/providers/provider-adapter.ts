@@ -6,8 +6,14 @@ export interface ProxyRoute {
   method: 'GET' | 'POST' | 'DELETE';
   /** Keyfob path below `/api/vehicles/:vehicleId`, like `/odometer`. */
   path: string;
-  /** Upstream path for a provider vehicle id, like `/vehicles/{id}/odometer`. */
-  upstreamPath(providerVehicleId: string): string;
+  /** Upstream path for a provider vehicle id (and the validated body), like `/vehicles/{id}/odometer`. */
+  upstreamPath(providerVehicleId: string, body?: unknown): string;
+  /** Which token the call carries: the user's grant (default) or the application's (client credentials). */
+  credentials?: 'user' | 'application';
+  /** Reshapes a successful upstream answer for the dashboard (v3 signals into the v2 shapes it reads). */
+  transform?(body: unknown): unknown;
+  /** Sends no body upstream even for a POST (the body chose the upstream path). */
+  omitBody?: boolean;
   /** The permission the grant must hold, or null for none. */
   scope: string | null;
   /** JSON schema of the request body, for the routes that take one. */
@@ -32,12 +38,20 @@ export interface VehicleDescription {
   vin: string | null;
 }
 
+/** Where and as whom application tokens are asked for (client credentials). */
+export interface AppTokenSource {
+  request: { tokenEndpoint: string; clientId: string; scopes: string[] };
+  fetch(scopes: string[]): Promise<{ accessToken: string; expiresInSeconds: number }>;
+}
+
 export interface ProviderAdapter {
   /** Stored on users, grants and vehicles. */
   readonly name: string;
   readonly oauth: oauth.Configuration;
   readonly apiBaseUrl: string;
   readonly routes: readonly ProxyRoute[];
+  /** Set when some routes call the API with an application token (Smartcar v3, High Mobility fleets). */
+  readonly appTokens?: AppTokenSource;
   /** Provider-specific parameters of the authorization request (scope, mode ...). */
   authorizationParameters(): Record<string, string>;
   tokenSetFrom(response: oauth.TokenEndpointResponse): TokenSet;

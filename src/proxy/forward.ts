@@ -1,22 +1,57 @@
 /**
- * One proxied call: Bearer token from the vault (refreshed when it expires within 60 s), the allowed request
- * headers, the upstream answer's status and body kept (Smartcar error bodies included), only the allowed answer
- * headers returned. On an upstream 401 the token is refreshed once and the call retried once.
+ * One proxied call: the credentials of the route (the grant's user token, refreshed when it expires within 60 s,
+ * or the application token with `sc-user-id`), the allowed request headers, the upstream answer's status and body
+ * kept (provider error bodies included), only the allowed answer headers returned. On an upstream 401 the token
+ * is renewed once and the call retried once.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ProviderAdapter, ProxyRoute } from '../providers/provider-adapter.ts';
-import { callUpstream, type UpstreamAnswer } from '../providers/upstream-client.ts';
+import { callUpstream, jsonOf, type UpstreamAnswer } from '../providers/upstream-client.ts';
+import type { OwnedVehicle } from '../repositories/vehicles.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
+import type { AppTokens } from '../tokens/app-tokens.ts';
 import { FORWARDED_REQUEST_HEADERS, isReturnedHeader } from './header-policy.ts';
+
+/** How a call authenticates upstream: the first token, and the one to use after a 401 with it. */
+interface Credentials {
+  token(): Promise<string>;
+  renew(refused: string): Promise<string>;
+  extraHeaders: Record<string, string>;
+}
+
+function credentialsFor(
+  route: ProxyRoute,
+  vehicle: OwnedVehicle,
+  provider: ProviderAdapter,
+  accessTokens: AccessTokens,
+  appTokens: AppTokens,
+): Credentials {
+  if (route.credentials === 'application' && provider.appTokens) {
+    const request = provider.appTokens.request;
+    return {
+      token: () => appTokens.get(request),
+      renew: async (refused) => {
+        await appTokens.invalidate(request, refused);
+        return appTokens.get(request);
+      },
+      extraHeaders: { 'sc-user-id': vehicle.providerUserId },
+    };
+  }
+  return {
+    token: () => accessTokens.forGrant(vehicle.grantId),
+    renew: (refused) => accessTokens.forGrant(vehicle.grantId, { staleToken: refused }),
+    extraHeaders: {},
+  };
+}
 
 export async function forward(options: {
   request: FastifyRequest;
   reply: FastifyReply;
   route: ProxyRoute;
-  providerVehicleId: string;
-  grantId: string;
+  vehicle: OwnedVehicle;
   provider: ProviderAdapter;
   accessTokens: AccessTokens;
+  appTokens: AppTokens;
   timeoutMs: number;
 }): Promise<FastifyReply> {
   const { request, reply, route } = options;
@@ -25,27 +60,33 @@ export async function forward(options: {
     const value = request.headers[name];
     if (typeof value === 'string') headers[name] = value;
   }
-  const body = route.method === 'POST' ? JSON.stringify(request.body ?? {}) : undefined;
+  const body = route.method === 'POST' && !route.omitBody ? JSON.stringify(request.body ?? {}) : undefined;
+  // A content type announces a body: with none to send (GET, or a command chosen by its body), send none.
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const url = `${options.provider.apiBaseUrl}${route.upstreamPath(options.providerVehicleId)}`;
+  else delete headers['content-type'];
+  const url = `${options.provider.apiBaseUrl}${route.upstreamPath(options.vehicle.providerVehicleId, request.body)}`;
+  const credentials = credentialsFor(route, options.vehicle, options.provider, options.accessTokens, options.appTokens);
   const send = (token: string) =>
     callUpstream({
       method: route.method,
       url,
-      headers: { ...headers, authorization: `Bearer ${token}` },
+      headers: { ...headers, ...credentials.extraHeaders, authorization: `Bearer ${token}` },
       body,
       timeoutMs: options.timeoutMs,
     });
 
-  let token = await options.accessTokens.forGrant(options.grantId);
+  let token = await credentials.token();
   let answer: UpstreamAnswer = await send(token);
   if (answer.status === 401) {
-    token = await options.accessTokens.forGrant(options.grantId, { staleToken: token });
+    token = await credentials.renew(token);
     answer = await send(token);
   }
   reply.code(answer.status);
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && isReturnedHeader(name)) reply.header(name, value);
+  }
+  if (route.transform && answer.status < 300) {
+    return reply.type('application/json').send(route.transform(jsonOf(answer, 'answer')));
   }
   return reply.send(answer.body);
 }

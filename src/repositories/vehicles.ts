@@ -15,6 +15,8 @@ export interface OwnedVehicle {
   vinLast4: string | null;
   grantStatus: 'active' | 'reauth_required' | 'revoked';
   scopes: string[];
+  /** The owner's id at the provider (Smartcar v3 calls send it as `sc-user-id`). */
+  providerUserId: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -66,7 +68,7 @@ export function createVehicleRepository(db: Database, vault: TokenVault) {
       if (!UUID.test(vehicleId)) return null;
       const row = await db.vehicle.findFirst({
         where: { id: vehicleId, userId },
-        include: { grant: { select: { status: true, scopes: true } } },
+        include: { grant: { select: { status: true, scopes: true } }, user: { select: { providerUserId: true } } },
       });
       return row ? toOwned(row) : null;
     },
@@ -74,7 +76,7 @@ export function createVehicleRepository(db: Database, vault: TokenVault) {
     async listOwned(userId: string): Promise<OwnedVehicle[]> {
       const rows = await db.vehicle.findMany({
         where: { userId },
-        include: { grant: { select: { status: true, scopes: true } } },
+        include: { grant: { select: { status: true, scopes: true } }, user: { select: { providerUserId: true } } },
         orderBy: { createdAt: 'asc' },
       });
       return rows.map(toOwned);
@@ -95,6 +97,7 @@ function toOwned(row: {
   year: number | null;
   vinLast4: string | null;
   grant: { status: OwnedVehicle['grantStatus']; scopes: string[] };
+  user: { providerUserId: string };
 }): OwnedVehicle {
   return {
     id: row.id,
@@ -106,6 +109,7 @@ function toOwned(row: {
     vinLast4: row.vinLast4,
     grantStatus: row.grant.status,
     scopes: row.grant.scopes,
+    providerUserId: row.user.providerUserId,
   };
 }
 

@@ -73,7 +73,14 @@ export async function startKeyfob(options: {
     const effective: Config = sandboxUrl
       ? {
           ...config,
-          smartcar: { ...config.smartcar, connectUrl: sandboxUrl, authUrl: sandboxUrl, apiUrl: `${sandboxUrl}/v2.0` },
+          smartcar: {
+            ...config.smartcar,
+            connectUrl: sandboxUrl,
+            authUrl: sandboxUrl,
+            apiUrl: `${sandboxUrl}/v2.0`,
+            v3ApiUrl: `${sandboxUrl}/v3`,
+            iamUrl: sandboxUrl,
+          },
         }
       : config;
     // fastify-plugin: Keyfob's error and not-found handlers belong to the root instance.

@@ -10,6 +10,7 @@ import { authorizeRoutes } from './routes/authorize.ts';
 import { controlRoutes } from './routes/control.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { vehicleApiRoutes } from './routes/vehicle-api.ts';
+import { vehicleApiV3Routes } from './routes/vehicle-api-v3.ts';
 import { sendSmartcarError } from './smartcar-error.ts';
 import type { FaultTarget } from './state/faults.ts';
 import { SandboxState } from './state/sandbox-state.ts';
@@ -86,6 +87,7 @@ export function buildSandbox(options: SandboxOptions): { app: FastifyInstance; s
   authorizeRoutes(app, state);
   tokenRoutes(app, state);
   vehicleApiRoutes(app, state);
+  vehicleApiV3Routes(app, state);
   controlRoutes(app, state);
   return { app, state };
 }

@@ -73,7 +73,7 @@ export function createAccessTokens(deps: {
     client?: DatabaseClient,
   ): Promise<Outcome> {
     const current = await deps.grants.findTokens(grantId, client);
-    if (!current || current.status !== 'active' || !current.refreshToken) {
+    if (current?.status !== 'active' || !current.refreshToken) {
       return { failure: 'grant_refused', cause: undefined };
     }
     // Another request or instance refreshed while this one waited: use its pair, never the used refresh token.

@@ -7,6 +7,7 @@ import { createGrantRepository } from '../../repositories/grants.ts';
 import { createUserRepository } from '../../repositories/users.ts';
 import { createVehicleRepository } from '../../repositories/vehicles.ts';
 import { type AccessTokens, createAccessTokens } from '../../tokens/access-tokens.ts';
+import { type AppTokens, createAppTokens } from '../../tokens/app-tokens.ts';
 
 function createRepositories(app: FastifyInstance) {
   return {
@@ -21,6 +22,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     repos: ReturnType<typeof createRepositories>;
     accessTokens: AccessTokens;
+    appTokens: AppTokens;
     metrics: KeyfobMetrics;
   }
 }
@@ -42,6 +44,20 @@ export default fp(
         // Waiters queue behind a holder that may wait on the token endpoint for its whole timeout.
         lockTimeoutMs: 2 * app.config.upstreamTimeoutMs + 10_000,
         onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
+      }),
+    );
+    const source = app.provider.appTokens;
+    app.decorate(
+      'appTokens',
+      createAppTokens({
+        db: app.db,
+        vault: app.vault,
+        fetchToken: async (request) => {
+          if (!source) throw new Error('this provider has no application tokens');
+          return source.fetch(request.scopes);
+        },
+        lockAcrossInstances: !app.databaseInfo.embedded,
+        lockTimeoutMs: 2 * app.config.upstreamTimeoutMs + 10_000,
       }),
     );
   },

@@ -9,6 +9,7 @@ import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import type { ProviderAdapter, TokenSet, VehicleDescription } from '../provider-adapter.ts';
 import { callUpstream, jsonOf } from '../upstream-client.ts';
 import { SMARTCAR_ROUTES } from './smartcar-routes.ts';
+import { SMARTCAR_V3_ROUTES } from './smartcar-v3-routes.ts';
 
 /** Smartcar does not say when a refresh token expires; its documentation gives 60 days from issue. */
 const REFRESH_TOKEN_LIFETIME_MS = 60 * 24 * 3600 * 1000;
@@ -22,6 +23,9 @@ export interface SmartcarSettings {
   connectUrl: string;
   authUrl: string;
   apiUrl: string;
+  apiVersion: 2 | 3;
+  v3ApiUrl: string;
+  iamUrl: string;
   timeoutMs: number;
 }
 
@@ -39,6 +43,17 @@ export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapt
   configuration.timeout = Math.ceil(settings.timeoutMs / 1000);
   // The sandbox and local simulators speak plain http; real Smartcar hosts are https.
   if (new URL(settings.authUrl).protocol === 'http:') oauth.allowInsecureRequests(configuration);
+
+  // v3 API Authentication: client credentials at the IAM host, credentials in the form body.
+  const iam = new oauth.Configuration(
+    { issuer: settings.iamUrl, token_endpoint: `${settings.iamUrl}/oauth2/token` },
+    settings.clientId,
+    undefined,
+    oauth.ClientSecretPost(settings.clientSecret),
+  );
+  iam.timeout = configuration.timeout;
+  if (new URL(settings.iamUrl).protocol === 'http:') oauth.allowInsecureRequests(iam);
+  const v3 = settings.apiVersion === 3;
 
   async function get<T>(accessToken: string, path: string, what: string): Promise<{ status: number; body: T }> {
     const answer = await callUpstream({
@@ -64,8 +79,22 @@ export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapt
   return {
     name: settings.providerName,
     oauth: configuration,
-    apiBaseUrl: settings.apiUrl,
-    routes: SMARTCAR_ROUTES,
+    apiBaseUrl: v3 ? settings.v3ApiUrl : settings.apiUrl,
+    routes: v3 ? SMARTCAR_V3_ROUTES : SMARTCAR_ROUTES,
+    ...(v3
+      ? {
+          appTokens: {
+            request: { tokenEndpoint: `${settings.iamUrl}/oauth2/token`, clientId: settings.clientId, scopes: [] },
+            async fetch(scopes) {
+              const answer = await oauth.clientCredentialsGrant(
+                iam,
+                scopes.length > 0 ? { scope: scopes.join(' ') } : {},
+              );
+              return { accessToken: answer.access_token, expiresInSeconds: answer.expires_in ?? 3600 };
+            },
+          },
+        }
+      : {}),
     authorizationParameters: () => ({ scope: settings.scopes, mode: settings.mode, approval_prompt: 'force' }),
     tokenSetFrom(response): TokenSet {
       const now = Date.now();

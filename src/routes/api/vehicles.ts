@@ -85,10 +85,10 @@ export default async function vehicleRoutes(app: FastifyInstance) {
           request,
           reply,
           route,
-          providerVehicleId: vehicle.providerVehicleId,
-          grantId: vehicle.grantId,
+          vehicle,
           provider: app.provider,
           accessTokens: app.accessTokens,
+          appTokens: app.appTokens,
           timeoutMs: app.config.upstreamTimeoutMs,
         });
       },

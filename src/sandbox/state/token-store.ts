@@ -156,14 +156,11 @@ export class TokenStore {
     if (grant) grant.revoked = true;
   }
 
-  issueAppToken(
-    clientId: string,
-    scope: string | undefined,
-  ): { access_token: string; token_type: 'Bearer'; expires_in: number } {
+  issueAppToken(clientId: string, scope: string | undefined) {
     const ttl = this.settings().appTokenTtlSeconds;
     const token = randomUUID();
     this.#appTokens.set(token, { clientId, scope, expiresAt: this.clock.now() + ttl * 1000 });
-    return { access_token: token, token_type: 'Bearer', expires_in: ttl };
+    return { access_token: token, token_type: 'Bearer' as const, expires_in: ttl, ...(scope ? { scope } : {}) };
   }
 
   authenticateApp(token: string): AppTokenRecord | 'invalid' | 'expired' {

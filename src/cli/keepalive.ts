@@ -17,7 +17,14 @@ try {
     settings: { windowMs: windowSeconds * 1000, batchSize },
     log: keyfob.app.log,
   });
-  console.log(JSON.stringify({ claimed: report.claimed, outcomes: report.outcomes, backedOff: report.backedOff }));
+  console.log(
+    JSON.stringify({
+      claimed: report.claimed,
+      outcomes: report.outcomes,
+      backedOff: report.backedOff,
+      ms: Math.round(report.ms),
+    }),
+  );
   await keyfob.close();
   process.exit(report.backedOff ? 2 : 0);
 } catch (error) {

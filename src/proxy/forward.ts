@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ProviderAdapter, ProxyRoute } from '../providers/provider-adapter.ts';
 import { callUpstream, jsonOf, type UpstreamAnswer } from '../providers/upstream-client.ts';
+import type { GrantTokens } from '../repositories/grants.ts';
 import type { OwnedVehicle } from '../repositories/vehicles.ts';
 import type { AccessTokens } from '../tokens/access-tokens.ts';
 import type { AppTokens } from '../tokens/app-tokens.ts';
@@ -22,6 +23,7 @@ interface Credentials {
 function credentialsFor(
   route: ProxyRoute,
   vehicle: OwnedVehicle,
+  grant: GrantTokens,
   provider: ProviderAdapter,
   accessTokens: AccessTokens,
   appTokens: AppTokens,
@@ -38,7 +40,7 @@ function credentialsFor(
     };
   }
   return {
-    token: () => accessTokens.forGrant(vehicle.grantId),
+    token: () => accessTokens.forGrant(vehicle.grantId, { current: grant }),
     renew: (refused) => accessTokens.forGrant(vehicle.grantId, { staleToken: refused }),
     extraHeaders: {},
   };
@@ -49,6 +51,8 @@ export async function forward(options: {
   reply: FastifyReply;
   route: ProxyRoute;
   vehicle: OwnedVehicle;
+  /** The grant as read with the vehicle, so the token needs no second query. */
+  grant: GrantTokens;
   provider: ProviderAdapter;
   accessTokens: AccessTokens;
   appTokens: AppTokens;
@@ -65,7 +69,14 @@ export async function forward(options: {
   if (body !== undefined) headers['content-type'] = 'application/json';
   else delete headers['content-type'];
   const url = `${options.provider.apiBaseUrl}${route.upstreamPath(options.vehicle.providerVehicleId, request.body)}`;
-  const credentials = credentialsFor(route, options.vehicle, options.provider, options.accessTokens, options.appTokens);
+  const credentials = credentialsFor(
+    route,
+    options.vehicle,
+    options.grant,
+    options.provider,
+    options.accessTokens,
+    options.appTokens,
+  );
   const send = (token: string) =>
     callUpstream({
       method: route.method,

@@ -18,6 +18,17 @@ export interface GrantTokens {
   refreshExpiresAt: Date | null;
 }
 
+interface GrantRow {
+  id: string;
+  status: GrantTokens['status'];
+  version: number;
+  scopes: string[];
+  accessTokenEnc: string | null;
+  refreshTokenEnc: string | null;
+  accessExpiresAt: Date | null;
+  refreshExpiresAt: Date | null;
+}
+
 export function createGrantRepository(db: Database, vault: TokenVault) {
   function sealed(id: string, tokens: TokenSet) {
     return {
@@ -25,6 +36,20 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
       refreshTokenEnc: tokens.refreshToken ? vault.encrypt(tokens.refreshToken, slot(id, 'refresh_token_enc')) : null,
       accessExpiresAt: tokens.accessExpiresAt,
       refreshExpiresAt: tokens.refreshExpiresAt ?? null,
+    };
+  }
+
+  /** Decrypts a grant row as read from the database. */
+  function fromRow(row: GrantRow): GrantTokens {
+    return {
+      id: row.id,
+      status: row.status,
+      version: row.version,
+      scopes: row.scopes,
+      accessToken: row.accessTokenEnc ? vault.decrypt(row.accessTokenEnc, slot(row.id, 'access_token_enc')) : null,
+      refreshToken: row.refreshTokenEnc ? vault.decrypt(row.refreshTokenEnc, slot(row.id, 'refresh_token_enc')) : null,
+      accessExpiresAt: row.accessExpiresAt,
+      refreshExpiresAt: row.refreshExpiresAt,
     };
   }
 
@@ -43,18 +68,10 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
     /** The grant with its tokens decrypted, or null. */
     async findTokens(id: string, client: DatabaseClient = db): Promise<GrantTokens | null> {
       const row = await client.grant.findUnique({ where: { id } });
-      if (!row) return null;
-      return {
-        id: row.id,
-        status: row.status,
-        version: row.version,
-        scopes: row.scopes,
-        accessToken: row.accessTokenEnc ? vault.decrypt(row.accessTokenEnc, slot(id, 'access_token_enc')) : null,
-        refreshToken: row.refreshTokenEnc ? vault.decrypt(row.refreshTokenEnc, slot(id, 'refresh_token_enc')) : null,
-        accessExpiresAt: row.accessExpiresAt,
-        refreshExpiresAt: row.refreshExpiresAt,
-      };
+      return row ? fromRow(row) : null;
     },
+
+    fromRow,
 
     /** Stores a rotated pair if nobody changed the grant since `version` was read; true when stored. */
     async replaceTokens(id: string, version: number, tokens: TokenSet, client: DatabaseClient = db): Promise<boolean> {

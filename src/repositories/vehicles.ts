@@ -4,6 +4,7 @@ import type { Database } from '../db/prisma-client.ts';
 import type { VehicleDescription } from '../providers/provider-adapter.ts';
 import type { TokenVault } from '../vault/token-vault.ts';
 import type { DatabaseClient } from './database-client.ts';
+import type { GrantRepository, GrantTokens } from './grants.ts';
 
 export interface OwnedVehicle {
   id: string;
@@ -21,7 +22,25 @@ export interface OwnedVehicle {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function createVehicleRepository(db: Database, vault: TokenVault) {
+interface ProxyRow {
+  id: string;
+  grant_id: string;
+  provider_vehicle_id: string;
+  make: string | null;
+  model: string | null;
+  year: number | null;
+  vin_last4: string | null;
+  status: string;
+  scopes: string[] | null;
+  version: number;
+  access_token_enc: string | null;
+  refresh_token_enc: string | null;
+  access_expires_at: Date | null;
+  refresh_expires_at: Date | null;
+  provider_user_id: string;
+}
+
+export function createVehicleRepository(db: Database, vault: TokenVault, grants: Pick<GrantRepository, 'fromRow'>) {
   return {
     /** Adds the vehicle, or moves an already connected one to this grant. */
     async connect(
@@ -63,14 +82,47 @@ export function createVehicleRepository(db: Database, vault: TokenVault) {
       return id;
     },
 
-    /** The user's vehicle, or null when it is not theirs (or not a vehicle id at all). */
-    async findOwned(userId: string, vehicleId: string): Promise<OwnedVehicle | null> {
+    /**
+     * The proxy's one query: the user's vehicle with its grant's status, scopes and tokens, and the owner's
+     * provider id. One round trip instead of four (vehicle, grant, user, tokens) on every proxied call.
+     */
+    async findOwnedWithTokens(
+      userId: string,
+      vehicleId: string,
+    ): Promise<{ vehicle: OwnedVehicle; grant: GrantTokens } | null> {
       if (!UUID.test(vehicleId)) return null;
-      const row = await db.vehicle.findFirst({
-        where: { id: vehicleId, userId },
-        include: { grant: { select: { status: true, scopes: true } }, user: { select: { providerUserId: true } } },
-      });
-      return row ? toOwned(row) : null;
+      const [row] = await db.$queryRaw<ProxyRow[]>`
+        SELECT v.id::text AS id, v.grant_id::text AS grant_id, v.provider_vehicle_id, v.make, v.model, v.year, v.vin_last4,
+               g.status::text AS status, g.scopes, g.version, g.access_token_enc, g.refresh_token_enc,
+               g.access_expires_at, g.refresh_expires_at, u.provider_user_id
+        FROM vehicles v JOIN grants g ON g.id = v.grant_id JOIN users u ON u.id = v.user_id
+        WHERE v.id = ${vehicleId}::uuid AND v.user_id = ${userId}::uuid`;
+      if (!row) return null;
+      const status = row.status as OwnedVehicle['grantStatus'];
+      return {
+        vehicle: {
+          id: row.id,
+          grantId: row.grant_id,
+          providerVehicleId: row.provider_vehicle_id,
+          make: row.make,
+          model: row.model,
+          year: row.year,
+          vinLast4: row.vin_last4,
+          grantStatus: status,
+          scopes: row.scopes ?? [],
+          providerUserId: row.provider_user_id,
+        },
+        grant: grants.fromRow({
+          id: row.grant_id,
+          status,
+          version: row.version,
+          scopes: row.scopes ?? [],
+          accessTokenEnc: row.access_token_enc,
+          refreshTokenEnc: row.refresh_token_enc,
+          accessExpiresAt: row.access_expires_at,
+          refreshExpiresAt: row.refresh_expires_at,
+        }),
+      };
     },
 
     async listOwned(userId: string): Promise<OwnedVehicle[]> {

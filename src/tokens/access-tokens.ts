@@ -120,9 +120,15 @@ export function createAccessTokens(deps: {
     throw error;
   }
 
-  /** A usable access token for the grant; `staleToken` is the one the provider just answered 401 to. */
-  async function forGrant(grantId: string, options: { staleToken?: string } = {}): Promise<string> {
-    const grant = await deps.grants.findTokens(grantId);
+  /**
+   * A usable access token for the grant; `staleToken` is the one the provider just answered 401 to, `current` the
+   * grant as the caller just read it (saves a query on the proxy's hot path).
+   */
+  async function forGrant(
+    grantId: string,
+    options: { staleToken?: string; current?: GrantTokens } = {},
+  ): Promise<string> {
+    const grant = options.current ?? (await deps.grants.findTokens(grantId));
     if (grant?.status !== 'active' || !grant.accessToken) throw reauthRequired(deps.loginUrl);
     if (usable(grant, options.staleToken)) return grant.accessToken;
     const cooling = coolingDown.get(grantId);

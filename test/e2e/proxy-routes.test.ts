@@ -207,7 +207,7 @@ test('every proxied call writes an audit event without a token', async (t) => {
   const tesla = byMake('TESLA');
   await browser.request('GET', `/api/vehicles/${tesla.id}/odometer`);
   await browser.request('POST', `/api/vehicles/${tesla.id}/security`, { body: { action: 'UNLOCK' } });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await keyfob.app.repos.audit.flush();
   const events = await keyfob.app.db.auditEvent.findMany({ where: { action: 'proxy' }, orderBy: { id: 'asc' } });
   assert.deepEqual(
     events.map((e) => [e.endpoint, e.method, e.status, e.vehicleId]),

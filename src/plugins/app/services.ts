@@ -10,11 +10,12 @@ import { type AccessTokens, createAccessTokens } from '../../tokens/access-token
 import { type AppTokens, createAppTokens } from '../../tokens/app-tokens.ts';
 
 function createRepositories(app: FastifyInstance) {
+  const grants = createGrantRepository(app.db, app.vault);
   return {
     users: createUserRepository(app.db),
-    grants: createGrantRepository(app.db, app.vault),
-    vehicles: createVehicleRepository(app.db, app.vault),
-    audit: createAuditRepository(app.db),
+    grants,
+    vehicles: createVehicleRepository(app.db, app.vault, grants),
+    audit: createAuditRepository(app.db, app.log),
   };
 }
 
@@ -32,6 +33,7 @@ export default fp(
     const repos = createRepositories(app);
     const metrics = createMetrics();
     app.decorate('repos', repos);
+    app.addHook('onClose', async () => repos.audit.flush());
     app.decorate('metrics', metrics);
     app.decorate(
       'accessTokens',

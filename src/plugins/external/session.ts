@@ -1,8 +1,10 @@
 /**
  * Server-side sessions: a signed HttpOnly cookie holding a random id, data in Redis (or memory when REDIS_URL is
  * unset). Cookie: SameSite=Lax (the provider's redirect back to /auth/callback is a top-level cross-site GET),
- * Path=/, no Domain; Secure and `__Host-` prefixed when PUBLIC_URL is https. Idle timeout by rolling expiry,
- * absolute timeout from the moment the session was created.
+ * Path=/, no Domain; Secure and `__Host-` prefixed when PUBLIC_URL is https.
+ * Timeouts: absolute from the moment the session was created; idle from `lastSeenAt`, which is moved (and the
+ * store's expiry and the cookie with it) once a tenth of the idle timeout has passed, not on every request: a
+ * store write per request would cost more than the rest of a proxied call.
  */
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
@@ -14,6 +16,8 @@ declare module 'fastify' {
   interface Session {
     /** Milliseconds since the epoch when this session was created; the absolute timeout counts from here. */
     createdAt?: number;
+    /** When the session was last extended; the idle timeout counts from here. */
+    lastSeenAt?: number;
     userId?: string;
   }
 }
@@ -31,7 +35,7 @@ export default fp(
       secret: config.sessionSecret,
       cookieName: sessionCookieName(config.secureCookies),
       saveUninitialized: false,
-      rolling: true,
+      rolling: false,
       store: app.redis ? createRedisSessionStore(app.redis, idleMs) : createMemorySessionStore(idleMs),
       cookie: {
         httpOnly: true,
@@ -42,9 +46,19 @@ export default fp(
       },
     });
     app.addHook('preHandler', async (request) => {
-      const createdAt = request.session.createdAt;
-      if (createdAt !== undefined && Date.now() - createdAt > absoluteMs) {
-        await request.session.destroy();
+      const { session } = request;
+      const { createdAt } = session;
+      if (createdAt === undefined) return;
+      const now = Date.now();
+      const lastSeenAt = session.lastSeenAt ?? createdAt;
+      if (now - createdAt > absoluteMs || now - lastSeenAt > idleMs) {
+        // The expired session is destroyed in the store; the request goes on with a fresh, signed-out one.
+        await session.regenerate();
+        return;
+      }
+      if (now - lastSeenAt > idleMs / 10) {
+        session.lastSeenAt = now;
+        session.touch();
       }
     });
   },

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { assertScopes, requiredScopes } from '../../proxy/check-scopes.ts';
 import { forward } from '../../proxy/forward.ts';
+import type { GrantTokens } from '../../repositories/grants.ts';
 import type { OwnedVehicle } from '../../repositories/vehicles.ts';
 import { sessionUserId } from '../../security/require-session.ts';
 import { reauthRequired } from '../../tokens/access-tokens.ts';
@@ -27,31 +28,29 @@ declare module 'fastify' {
 }
 
 export default async function vehicleRoutes(app: FastifyInstance) {
-  async function ownedVehicle(request: FastifyRequest): Promise<OwnedVehicle> {
+  async function ownedVehicle(request: FastifyRequest): Promise<{ vehicle: OwnedVehicle; grant: GrantTokens }> {
     const { vehicleId } = request.params as { vehicleId: string };
-    const vehicle = await app.repos.vehicles.findOwned(sessionUserId(request), vehicleId);
-    if (!vehicle) throw new KeyfobError(ERROR_CODES.NOT_FOUND, 404, 'no such vehicle');
-    request.auditVehicleId = vehicle.id;
-    if (vehicle.grantStatus !== 'active') throw reauthRequired('/auth/login');
-    return vehicle;
+    const found = await app.repos.vehicles.findOwnedWithTokens(sessionUserId(request), vehicleId);
+    if (!found) throw new KeyfobError(ERROR_CODES.NOT_FOUND, 404, 'no such vehicle');
+    request.auditVehicleId = found.vehicle.id;
+    if (found.vehicle.grantStatus !== 'active') throw reauthRequired('/auth/login');
+    return found;
   }
 
   app.addHook('onResponse', async (request, reply) => {
     if (!request.routeOptions.url?.includes(':vehicleId') || !request.session?.userId) return;
-    await app.repos.audit
-      .record({
-        userId: request.session.userId,
-        vehicleId: request.auditVehicleId ?? null,
-        clientId: 'dashboard',
-        action: 'proxy',
-        endpoint: request.routeOptions.url,
-        method: request.method,
-        status: reply.statusCode,
-        outcome: reply.statusCode < 400 ? 'ok' : 'error',
-        latencyMs: Math.round(reply.elapsedTime),
-        requestId: request.id,
-      })
-      .catch((error: Error) => request.log.error({ err: error.message }, 'audit write failed'));
+    app.repos.audit.enqueue({
+      userId: request.session.userId,
+      vehicleId: request.auditVehicleId ?? null,
+      clientId: 'dashboard',
+      action: 'proxy',
+      endpoint: request.routeOptions.url,
+      method: request.method,
+      status: reply.statusCode,
+      outcome: reply.statusCode < 400 ? 'ok' : 'error',
+      latencyMs: Math.round(reply.elapsedTime),
+      requestId: request.id,
+    });
   });
 
   app.get(
@@ -63,8 +62,8 @@ export default async function vehicleRoutes(app: FastifyInstance) {
   );
 
   app.delete('/:vehicleId', { schema: { params } }, async (request) => {
-    const vehicle = await ownedVehicle(request);
-    const token = await app.accessTokens.forGrant(vehicle.grantId);
+    const { vehicle, grant } = await ownedVehicle(request);
+    const token = await app.accessTokens.forGrant(vehicle.grantId, { current: grant });
     await app.provider.disconnect(token, vehicle.providerVehicleId);
     await app.db.$transaction(async (tx) => {
       await app.repos.vehicles.remove(vehicle.id, tx);
@@ -79,13 +78,14 @@ export default async function vehicleRoutes(app: FastifyInstance) {
       url: `/:vehicleId${route.path}`,
       schema: { params, ...(route.body ? { body: route.body } : {}) },
       handler: async (request, reply) => {
-        const vehicle = await ownedVehicle(request);
+        const { vehicle, grant } = await ownedVehicle(request);
         assertScopes(vehicle.scopes, requiredScopes(route, request.body));
         return forward({
           request,
           reply,
           route,
           vehicle,
+          grant,
           provider: app.provider,
           accessTokens: app.accessTokens,
           appTokens: app.appTokens,

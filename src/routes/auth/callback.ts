@@ -94,6 +94,7 @@ export function callbackRoute(app: FastifyInstance) {
       await request.session.regenerate();
       request.session.userId = stored.userId;
       request.session.createdAt = Date.now();
+      request.session.lastSeenAt = request.session.createdAt;
       await audit('connected', 302, stored.userId);
       return reply.redirect(pending.returnTo, 302);
     },

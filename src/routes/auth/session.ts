@@ -58,10 +58,13 @@ export function sessionRoute(app: FastifyInstance) {
       },
     },
     async (request) => {
-      const { userId, createdAt } = request.session;
+      const { userId, createdAt, lastSeenAt } = request.session;
       if (!userId || createdAt === undefined) return { authenticated: false };
       const { idleTimeoutSeconds, absoluteTimeoutSeconds } = app.config.session;
-      const expiresAt = Math.min(Date.now() + idleTimeoutSeconds * 1000, createdAt + absoluteTimeoutSeconds * 1000);
+      const expiresAt = Math.min(
+        (lastSeenAt ?? createdAt) + idleTimeoutSeconds * 1000,
+        createdAt + absoluteTimeoutSeconds * 1000,
+      );
       return {
         authenticated: true,
         user: { id: userId },

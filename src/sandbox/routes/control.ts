@@ -82,6 +82,18 @@ export function controlRoutes(app: FastifyInstance, state: SandboxState) {
     return state.settings;
   });
 
+  app.post('/sandbox/grants/seed', async (request, reply) => {
+    const { count, accountId } = (request.body ?? {}) as { count?: unknown; accountId?: unknown };
+    const client = state.clients[0];
+    if (!client || !Number.isInteger(count) || (count as number) < 1 || (count as number) > 200_000) {
+      return reply.code(400).send({ error: 'invalid_seed', message: 'count must be an integer from 1 to 200000' });
+    }
+    const account = typeof accountId === 'string' ? accountId : 'seeded-account';
+    return { grants: state.tokens.seedGrants(client.clientId, account, count as number) };
+  });
+
+  app.get('/sandbox/grants/refresh-summary', async () => state.tokens.refreshSummary());
+
   app.post('/sandbox/reset', async () => {
     state.resetControls();
     return { reset: true };

@@ -62,6 +62,7 @@ export class TokenStore {
   #refreshTokens = new Map<string, RefreshRecord>();
   #appTokens = new Map<string, AppTokenRecord>();
   #verifiersSeen = new Set<string>();
+  #refreshCounts = new Map<string, number>();
 
   constructor(
     private readonly clock: SandboxClock,
@@ -140,6 +141,7 @@ export class TokenStore {
     } else {
       record.usedAt = now;
     }
+    this.#refreshCounts.set(grant.id, (this.#refreshCounts.get(grant.id) ?? 0) + 1);
     return this.#issuePair(grant.id);
   }
 
@@ -149,6 +151,31 @@ export class TokenStore {
     const grant = record ? this.grants.get(record.grantId) : undefined;
     if (!record || !grant || grant.revoked) return 'invalid';
     return record.expiresAt <= this.clock.now() ? 'expired' : grant;
+  }
+
+  /** Grants for load tests, as if `count` people had connected (no vehicles): their ids and token pairs. */
+  seedGrants(clientId: string, accountId: string, count: number): Array<{ grantId: string } & TokenPair> {
+    const seeded: Array<{ grantId: string } & TokenPair> = [];
+    for (let i = 0; i < count; i++) {
+      const grant: SandboxGrant = {
+        id: randomUUID(),
+        clientId,
+        accountId,
+        vehicleIds: new Set(),
+        scopes: [],
+        revoked: false,
+      };
+      this.grants.set(grant.id, grant);
+      seeded.push({ grantId: grant.id, ...this.#issuePair(grant.id) });
+    }
+    return seeded;
+  }
+
+  /** How many grants were refreshed, and how many more than once (a keep-alive job must do each once). */
+  refreshSummary(): { grantsRefreshed: number; refreshedMoreThanOnce: number } {
+    let refreshedMoreThanOnce = 0;
+    for (const count of this.#refreshCounts.values()) if (count > 1) refreshedMoreThanOnce += 1;
+    return { grantsRefreshed: this.#refreshCounts.size, refreshedMoreThanOnce };
   }
 
   revokeGrant(grantId: string): void {

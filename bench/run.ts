@@ -1,0 +1,330 @@
+/**
+ * `npm run bench`: throughput and latency direct to the sandbox, through a bare proxy and through Keyfob; Keyfob's
+ * peak RSS; a 200-request refresh storm; the keep-alive job over seeded grants. All on loopback, each server in
+ * its own process, figures as ratios to the baseline of the same run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { parseKeyRing } from '../src/config/key-ring-format.ts';
+import { createTokenVault } from '../src/vault/token-vault.ts';
+import { Browser } from '../test/helpers/browser.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 20);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const KEEPALIVE_GRANTS = Number(process.env.BENCH_KEEPALIVE_GRANTS ?? 100_000);
+const STORM = 200;
+const ALEX = '5f4b9a2e-61c3-4b7e-9d0a-1c2e3f4a5b61';
+
+if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
+  console.error('npm run bench needs DATABASE_URL and REDIS_URL: Keyfob is measured on a real Postgres and Redis');
+  process.exit(1);
+}
+
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function spawnNode(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  waitForJson = true,
+): Promise<{ child: ChildProcess; info: any }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', waitForJson ? 'pipe' : 'ignore', 'inherit'],
+  });
+  children.push(child);
+  if (!waitForJson) return Promise.resolve({ child, info: undefined });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (chunk) => {
+      buffer += String(chunk);
+      const line = buffer.split('\n')[0];
+      if (buffer.includes('\n') && line) resolve({ child, info: JSON.parse(line) });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+async function waitForHealth(url: string) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // starting
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not start`);
+}
+
+async function load(url: string, headers: Record<string, string>, duration: number) {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration, headers, pipelining: 1 });
+  const ok = result['2xx'];
+  if (result.non2xx > 0 || result.errors > 0)
+    console.error(`  ${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, ok };
+}
+
+async function peakRssMb(pid: number | undefined) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+// --- set-up: a fresh database, the sandbox, the bare proxy, Keyfob ---
+const databaseName = `keyfob_bench_${randomBytes(4).toString('hex')}`;
+const serverUrl = new URL(process.env.DATABASE_URL);
+const admin = new pg.Client({
+  connectionString: Object.assign(new URL(serverUrl), { pathname: '/postgres' }).toString(),
+});
+await admin.connect();
+await admin.query(`CREATE DATABASE ${databaseName}`);
+const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${databaseName}` }).toString();
+
+const clientId = 'bench-client';
+const clientSecret = randomBytes(16).toString('hex');
+const keyfobPort = await freePort();
+const keyfobUrl = `http://127.0.0.1:${keyfobPort}`;
+const keys = `bench:${randomBytes(32).toString('base64')}`;
+const sandbox = await spawnNode(['bench/sandbox-process.ts'], {
+  BENCH_CLIENT_ID: clientId,
+  BENCH_CLIENT_SECRET: clientSecret,
+  BENCH_REDIRECT_URI: `${keyfobUrl}/auth/callback`,
+});
+const sandboxUrl: string = sandbox.info.url;
+const bare = await spawnNode(['bench/bare-proxy.ts'], { BENCH_UPSTREAM: sandboxUrl });
+const keyfobEnv = {
+  NODE_ENV: 'production',
+  PORT: String(keyfobPort),
+  HOST: '127.0.0.1',
+  PUBLIC_URL: keyfobUrl,
+  LOG_LEVEL: 'info',
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: process.env.REDIS_URL,
+  SESSION_SECRET: randomBytes(32).toString('base64url'),
+  TOKEN_ENCRYPTION_KEYS: keys,
+  PROVIDER: 'smartcar',
+  SMARTCAR_CLIENT_ID: clientId,
+  SMARTCAR_CLIENT_SECRET: clientSecret,
+  SMARTCAR_MODE: 'simulated',
+  SMARTCAR_CONNECT_URL: sandboxUrl,
+  SMARTCAR_AUTH_URL: sandboxUrl,
+  SMARTCAR_API_URL: `${sandboxUrl}/v2.0`,
+};
+const keyfob = await spawnNode(['src/server.ts'], keyfobEnv, false);
+await waitForHealth(keyfobUrl);
+
+// --- an authenticated session, and the same user's access token for the direct run ---
+const browser = new Browser(keyfobUrl);
+await browser.connect({ account: ALEX });
+const vehicles = (await browser.request('GET', '/api/vehicles')).json.vehicles as Array<{ id: string; make: string }>;
+const tesla = vehicles.find((vehicle) => vehicle.make === 'TESLA')?.id ?? '';
+const db = new pg.Client({ connectionString: databaseUrl });
+await db.connect();
+const vault = createTokenVault(parseKeyRing(keys).entries);
+const grantRow = (await db.query('SELECT id, access_token_enc FROM grants LIMIT 1')).rows[0];
+const accessToken = vault.decrypt(grantRow.access_token_enc, {
+  table: 'grants',
+  column: 'access_token_enc',
+  rowId: grantRow.id,
+});
+const providerVehicleId = (await db.query('SELECT provider_vehicle_id FROM vehicles WHERE id = $1', [tesla])).rows[0]
+  .provider_vehicle_id as string;
+const cookie = [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+
+const targets = {
+  direct: {
+    url: `${sandboxUrl}/v2.0/vehicles/${providerVehicleId}/odometer`,
+    headers: { authorization: `Bearer ${accessToken}` },
+  },
+  bareProxy: {
+    url: `${bare.info.url}/v2.0/vehicles/${providerVehicleId}/odometer`,
+    headers: { authorization: `Bearer ${accessToken}` },
+  },
+  keyfob: { url: `${keyfobUrl}/api/vehicles/${tesla}/odometer`, headers: { cookie, 'x-csrf': '1' } },
+};
+const measured: Record<string, Awaited<ReturnType<typeof load>>> = {};
+for (const [name, target] of Object.entries(targets)) {
+  await load(target.url, target.headers, 3); // warm-up
+  measured[name] = await load(target.url, target.headers, DURATION);
+  console.log(`${name}: ${measured[name]?.rps} req/s, p50 ${measured[name]?.p50} ms, p99 ${measured[name]?.p99} ms`);
+}
+const rssMb = await peakRssMb(keyfob.child.pid);
+
+// --- the refresh storm: 200 concurrent requests that all need the one expired token refreshed ---
+const callsBefore =
+  ((await (await fetch(`${sandboxUrl}/sandbox/calls`)).json()) as Record<string, number>)['token.refresh_token'] ?? 0;
+await db.query(`UPDATE grants SET access_expires_at = now() - interval '1 second'`);
+const stormStarted = performance.now();
+const stormAnswers = await Promise.all(
+  Array.from({ length: STORM }, () =>
+    fetch(targets.keyfob.url, { headers: targets.keyfob.headers }).then(async (response) => {
+      await response.arrayBuffer();
+      return response.status;
+    }),
+  ),
+);
+const stormMs = Math.round(performance.now() - stormStarted);
+const callsAfter =
+  ((await (await fetch(`${sandboxUrl}/sandbox/calls`)).json()) as Record<string, number>)['token.refresh_token'] ?? 0;
+const refreshStorm = {
+  requests: STORM,
+  ok: stormAnswers.filter((status) => status === 200).length,
+  refreshCalls: callsAfter - callsBefore,
+  ms: stormMs,
+};
+console.log(
+  `refresh storm: ${refreshStorm.ok}/${STORM} ok, ${refreshStorm.refreshCalls} refresh call(s), ${stormMs} ms`,
+);
+
+// --- keep-alive over seeded grants: two instances of the job share the work ---
+const userId = randomUUID();
+await db.query(
+  `INSERT INTO users (id, provider, provider_user_id, updated_at) VALUES ($1, 'smartcar', 'bench-seeded', now())`,
+  [userId],
+);
+let seeded = 0;
+while (seeded < KEEPALIVE_GRANTS) {
+  const count = Math.min(20_000, KEEPALIVE_GRANTS - seeded);
+  const response = await fetch(`${sandboxUrl}/sandbox/grants/seed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ count }),
+  });
+  const { grants } = (await response.json()) as { grants: Array<{ access_token: string; refresh_token: string }> };
+  for (let offset = 0; offset < grants.length; offset += 1000) {
+    const rows = grants.slice(offset, offset + 1000).map((pair) => {
+      const id = randomUUID();
+      return [
+        id,
+        vault.encrypt(pair.access_token, { table: 'grants', column: 'access_token_enc', rowId: id }),
+        vault.encrypt(pair.refresh_token, { table: 'grants', column: 'refresh_token_enc', rowId: id }),
+      ];
+    });
+    await db.query(
+      `INSERT INTO grants (id, user_id, provider, access_token_enc, refresh_token_enc, access_expires_at, refresh_expires_at, scopes, updated_at)
+       SELECT u.id::uuid, $1, 'smartcar', u.a, u.r, now() + interval '2 hours', now() + interval '1 day', '{}', now()
+       FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, a, r)`,
+      [userId, rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+    );
+  }
+  seeded += grants.length;
+}
+const keepaliveEnv = {
+  ...keyfobEnv,
+  LOG_LEVEL: 'warn',
+  KEEPALIVE_WINDOW_SECONDS: String(3 * 24 * 3600),
+  KEEPALIVE_BATCH_SIZE: '500',
+};
+const keepaliveStarted = performance.now();
+const runs = await Promise.all(
+  [1, 2].map(
+    () =>
+      new Promise<{ claimed: number; outcomes: Record<string, number> }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/keepalive.ts'], {
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, ...keepaliveEnv },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        children.push(child);
+        let output = '';
+        child.stdout?.on('data', (chunk) => {
+          output += String(chunk);
+        });
+        child.once('exit', (code) =>
+          code === 0
+            ? resolve(JSON.parse(output.trim().split('\n').pop() ?? '{}'))
+            : reject(new Error(`keepalive exited ${code}`)),
+        );
+      }),
+  ),
+);
+const keepaliveMs = performance.now() - keepaliveStarted;
+const summary = (await (await fetch(`${sandboxUrl}/sandbox/grants/refresh-summary`)).json()) as {
+  grantsRefreshed: number;
+  refreshedMoreThanOnce: number;
+};
+const refreshedByJob = runs.reduce((sum, run) => sum + (run.outcomes.refreshed ?? 0), 0);
+const keepalive = {
+  grants: KEEPALIVE_GRANTS,
+  refreshed: refreshedByJob,
+  perSecond: Math.round(refreshedByJob / (keepaliveMs / 1000)),
+  refreshedTwice: summary.refreshedMoreThanOnce,
+  instances: 2,
+  seconds: Math.round(keepaliveMs / 100) / 10,
+};
+console.log(
+  `keep-alive: ${refreshedByJob} of ${KEEPALIVE_GRANTS} grants in ${keepalive.seconds} s (${keepalive.perSecond}/s), ${summary.refreshedMoreThanOnce} refreshed twice`,
+);
+
+// --- results ---
+const direct = measured.direct;
+const bareProxy = measured.bareProxy;
+const viaKeyfob = measured.keyfob;
+if (!direct || !bareProxy || !viaKeyfob) throw new Error('a measurement is missing');
+const results = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
+  settings: {
+    connections: CONNECTIONS,
+    durationSeconds: DURATION,
+    route: 'GET /api/vehicles/:id/odometer',
+    logLevel: 'info',
+  },
+  directRps: direct.rps,
+  bareProxyRps: bareProxy.rps,
+  keyfobRps: viaKeyfob.rps,
+  ratioToBareProxy: Math.round((viaKeyfob.rps / bareProxy.rps) * 100) / 100,
+  latencyMs: {
+    direct: { p50: direct.p50, p99: direct.p99 },
+    bareProxy: { p50: bareProxy.p50, p99: bareProxy.p99 },
+    keyfob: { p50: viaKeyfob.p50, p99: viaKeyfob.p99 },
+  },
+  p99AddedMs: Math.round((viaKeyfob.p99 - direct.p99) * 10) / 10,
+  p99AddedOverBareProxyMs: Math.round((viaKeyfob.p99 - bareProxy.p99) * 10) / 10,
+  peakRssMb: rssMb,
+  refreshStorm,
+  keepalive,
+};
+await writeFile('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+
+const table = [
+  '| | requests/s | p50 ms | p99 ms |',
+  '| --- | --- | --- | --- |',
+  `| direct to the sandbox | ${direct.rps} | ${direct.p50} | ${direct.p99} |`,
+  `| bare proxy | ${bareProxy.rps} | ${bareProxy.p50} | ${bareProxy.p99} |`,
+  `| Keyfob | ${viaKeyfob.rps} | ${viaKeyfob.p50} | ${viaKeyfob.p99} |`,
+  '',
+  `Keyfob at **${Math.round(results.ratioToBareProxy * 100)}%** of the bare proxy's throughput; p99 added over direct ${results.p99AddedMs} ms (over the bare proxy ${results.p99AddedOverBareProxyMs} ms); peak RSS ${rssMb} MB.`,
+  `Refresh storm: ${refreshStorm.ok}/${STORM} answered 200 with ${refreshStorm.refreshCalls} refresh call(s) in ${stormMs} ms.`,
+  `Keep-alive: ${keepalive.refreshed} of ${keepalive.grants} seeded grants refreshed by ${keepalive.instances} instances in ${keepalive.seconds} s (${keepalive.perSecond}/s), ${keepalive.refreshedTwice} refreshed twice.`,
+  `(${results.machine.cpus} cores, ${results.machine.cpu}, Node ${results.machine.node}, ${CONNECTIONS} connections, ${DURATION} s per target, ${results.date.slice(0, 10)}.)`,
+].join('\n');
+console.log(`\n${table}`);
+const readme = await readFile('README.md', 'utf8');
+const start = '<!-- bench:start -->';
+const end = '<!-- bench:end -->';
+if (readme.includes(start)) {
+  await writeFile(
+    'README.md',
+    `${readme.slice(0, readme.indexOf(start) + start.length)}\n${table}\n${readme.slice(readme.indexOf(end))}`,
+  );
+}
+
+await db.end();
+for (const child of children) child.kill('SIGTERM');
+await new Promise((resolve) => setTimeout(resolve, 1000));
+await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+await admin.end();
+process.exit(0);

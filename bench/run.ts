@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { parseKeyRing } from '../src/config/key-ring-format.ts';
 import { createTokenVault } from '../src/vault/token-vault.ts';
@@ -161,7 +162,11 @@ const rssMb = await peakRssMb(keyfob.child.pid);
 // --- the refresh storm: 200 concurrent requests that all need the one expired token refreshed ---
 const callsBefore =
   ((await (await fetch(`${sandboxUrl}/sandbox/calls`)).json()) as Record<string, number>)['token.refresh_token'] ?? 0;
-await db.query(`UPDATE grants SET access_expires_at = now() - interval '1 second'`);
+const expired = await db.query(`UPDATE grants SET access_expires_at = now() - interval '1 second' RETURNING id`);
+// A direct database edit: announced on the invalidation channel, as Keyfob's own writes are.
+const publisher = new Redis(process.env.REDIS_URL ?? '');
+for (const row of expired.rows) await publisher.publish('keyfob:invalidate', JSON.stringify({ kind: 'grant', id: row.id }));
+await publisher.quit();
 const stormStarted = performance.now();
 const stormAnswers = await Promise.all(
   Array.from({ length: STORM }, () =>

@@ -12,6 +12,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/load-config.ts';
 import { installErrorHandlers } from './errors/error-handler.ts';
+import cache from './plugins/app/cache.ts';
 import keepaliveSchedule from './plugins/app/keepalive-schedule.ts';
 import provider from './plugins/app/provider.ts';
 import services from './plugins/app/services.ts';
@@ -38,6 +39,7 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   await app.register(prisma, options.database);
   await app.register(redis);
   await app.register(vault);
+  await app.register(cache);
   await app.register(provider);
   await app.register(services);
   await app.register(keepaliveSchedule);

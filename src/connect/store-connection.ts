@@ -11,7 +11,7 @@ export async function storeConnection(
   input: { providerUserId: string; tokens: TokenSet; scopes: string[]; vehicles: VehicleDescription[] },
 ): Promise<{ userId: string; grantId: string; vehicleIds: string[] }> {
   const provider = app.provider.name;
-  return app.db.$transaction(async (tx) => {
+  const stored = await app.db.$transaction(async (tx) => {
     const userId = await app.repos.users.findOrCreate(provider, input.providerUserId, tx);
     const grantId = await app.repos.grants.create({ userId, provider, scopes: input.scopes, tokens: input.tokens }, tx);
     const vehicleIds: string[] = [];
@@ -21,4 +21,7 @@ export async function storeConnection(
     await app.repos.grants.retireUnused(userId, tx);
     return { userId, grantId, vehicleIds };
   });
+  // Vehicles may have moved grants: every instance drops what it cached for this user.
+  await app.bus.publish({ kind: 'user', id: stored.userId });
+  return stored;
 }

@@ -59,6 +59,8 @@ export function createAccessTokens(deps: {
   lockTimeoutMs: number;
   /** Told every refresh outcome, for metrics. */
   onOutcome?: (outcome: string) => void;
+  /** Told when a grant's stored tokens or status changed, so caches on every instance drop it. */
+  onGrantChanged?: (grantId: string) => Promise<void>;
 }) {
   const inFlight = new Map<string, Promise<string>>();
   const coolingDown = new Map<string, { until: number; error: KeyfobError }>();
@@ -83,7 +85,10 @@ export function createAccessTokens(deps: {
       tokens = deps.provider.tokenSetFrom(await oauth.refreshTokenGrant(deps.provider.oauth, current.refreshToken));
     } catch (error) {
       const failure = classifyOAuthFailure(error);
-      if (failure === 'grant_refused') await deps.grants.markReauthRequired(grantId, client);
+      if (failure === 'grant_refused') {
+        await deps.grants.markReauthRequired(grantId, client);
+        await deps.onGrantChanged?.(grantId);
+      }
       return { failure, cause: error };
     }
     // Some providers answer a refresh without a new refresh token: the old one stays valid then.
@@ -94,6 +99,7 @@ export function createAccessTokens(deps: {
       client,
     );
     if (!stored) return { failure: 'grant_refused', cause: undefined };
+    await deps.onGrantChanged?.(grantId);
     deps.log.info({ grantId }, 'token refreshed');
     return { token: tokens.accessToken, refreshed: true };
   }

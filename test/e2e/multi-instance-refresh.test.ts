@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { parseKeyRing } from '../../src/config/key-ring-format.ts';
 import { createTokenVault } from '../../src/vault/token-vault.ts';
@@ -54,6 +55,8 @@ async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0) {
   db.on('error', () => undefined);
   await db.connect();
   t.after(() => db.end().catch(() => undefined));
+  const redis = new Redis(process.env.REDIS_URL ?? '');
+  t.after(() => redis.quit());
   // Connect Alex's cars through the first instance; the other browsers share its session cookie (Redis).
   const first = new Browser(processes[0]?.url ?? '');
   await first.connect({ account: ALEX_ACCOUNT });
@@ -71,7 +74,11 @@ async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0) {
     processes,
     browsers,
     tesla,
-    expireAccessToken: () => db.query(`UPDATE grants SET access_expires_at = now() - interval '1 second'`),
+    /** A direct database edit, announced on the invalidation channel as Keyfob's own writes are. */
+    expireAccessToken: async () => {
+      const { rows } = await db.query(`UPDATE grants SET access_expires_at = now() - interval '1 second' RETURNING id`);
+      for (const row of rows) await redis.publish('keyfob:invalidate', JSON.stringify({ kind: 'grant', id: row.id }));
+    },
     /** The stored refresh token, decrypted, and the grant's status. */
     stored: async () => {
       const { rows } = await db.query('SELECT id, refresh_token_enc, status, version FROM grants');

@@ -52,7 +52,13 @@ export function storedGrants(keyfob: KeyfobUnderTest) {
   });
 }
 
-/** Makes every stored access token look expired to Keyfob (the provider still thinks it valid). */
+/**
+ * Makes every stored access token look expired to Keyfob (the provider still thinks it valid). A direct database
+ * edit, so it announces itself on the invalidation bus as Keyfob's own writes do.
+ */
 export async function expireStoredAccessTokens(keyfob: KeyfobUnderTest) {
   await keyfob.app.db.grant.updateMany({ data: { accessExpiresAt: new Date(Date.now() - 1000) } });
+  for (const grant of await keyfob.app.db.grant.findMany({ select: { id: true } })) {
+    await keyfob.app.bus.publish({ kind: 'grant', id: grant.id });
+  }
 }

@@ -46,6 +46,7 @@ export default fp(
         // Waiters queue behind a holder that may wait on the token endpoint for its whole timeout.
         lockTimeoutMs: 2 * app.config.upstreamTimeoutMs + 10_000,
         onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
+        onGrantChanged: (grantId) => app.bus.publish({ kind: 'grant', id: grantId }),
       }),
     );
     const source = app.provider.appTokens;
@@ -63,5 +64,5 @@ export default fp(
       }),
     );
   },
-  { name: 'services', dependencies: ['prisma', 'vault', 'provider'] },
+  { name: 'services', dependencies: ['prisma', 'vault', 'provider', 'cache'] },
 );

@@ -9,6 +9,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import fp from 'fastify-plugin';
+import { cacheSessionStore } from '../../cache/session-cache.ts';
 import { createMemorySessionStore } from '../../sessions/memory-session-store.ts';
 import { createRedisSessionStore } from '../../sessions/redis-session-store.ts';
 
@@ -36,7 +37,10 @@ export default fp(
       cookieName: sessionCookieName(config.secureCookies),
       saveUninitialized: false,
       rolling: false,
-      store: app.redis ? createRedisSessionStore(app.redis, idleMs) : createMemorySessionStore(idleMs),
+      store: cacheSessionStore(
+        app.redis ? createRedisSessionStore(app.redis, idleMs) : createMemorySessionStore(idleMs),
+        app.bus,
+      ),
       cookie: {
         httpOnly: true,
         sameSite: 'lax',
@@ -62,5 +66,5 @@ export default fp(
       }
     });
   },
-  { name: 'session', dependencies: ['config', 'redis'] },
+  { name: 'session', dependencies: ['config', 'redis', 'cache'] },
 );

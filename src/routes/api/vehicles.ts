@@ -30,7 +30,10 @@ declare module 'fastify' {
 export default async function vehicleRoutes(app: FastifyInstance) {
   async function ownedVehicle(request: FastifyRequest): Promise<{ vehicle: OwnedVehicle; grant: GrantTokens }> {
     const { vehicleId } = request.params as { vehicleId: string };
-    const found = await app.repos.vehicles.findOwnedWithTokens(sessionUserId(request), vehicleId);
+    const userId = sessionUserId(request);
+    const found = await app.proxyLookups.get(userId, vehicleId, () =>
+      app.repos.vehicles.findOwnedWithTokens(userId, vehicleId),
+    );
     if (!found) throw new KeyfobError(ERROR_CODES.NOT_FOUND, 404, 'no such vehicle');
     request.auditVehicleId = found.vehicle.id;
     if (found.vehicle.grantStatus !== 'active') throw reauthRequired('/auth/login');
@@ -69,6 +72,7 @@ export default async function vehicleRoutes(app: FastifyInstance) {
       await app.repos.vehicles.remove(vehicle.id, tx);
       await app.repos.grants.retireUnused(sessionUserId(request), tx);
     });
+    await app.bus.publish({ kind: 'user', id: sessionUserId(request) });
     return { disconnected: true };
   });
 

@@ -1,0 +1,79 @@
+/**
+ * Cache invalidation across instances. Publishing runs the local handlers at once and sends the message on Redis;
+ * each instance's subscriber hands received messages to its handlers. `healthy()` is false while the subscriber
+ * is not subscribed: caches must not serve then, since they could have missed a message. On every (re)subscribe
+ * the caches are emptied for the same reason.
+ */
+import type { Redis } from 'ioredis';
+
+export type Invalidation =
+  | { kind: 'session'; id: string }
+  | { kind: 'grant'; id: string }
+  | { kind: 'user'; id: string };
+
+export interface InvalidationBus {
+  publish(message: Invalidation): Promise<void>;
+  onMessage(handler: (message: Invalidation) => void): void;
+  onReset(handler: () => void): void;
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+const CHANNEL = 'keyfob:invalidate';
+
+export async function createInvalidationBus(
+  redis: Redis | null,
+  log: { warn(object: object, message: string): void },
+): Promise<InvalidationBus> {
+  const handlers: Array<(message: Invalidation) => void> = [];
+  const resets: Array<() => void> = [];
+  const deliver = (message: Invalidation) => {
+    for (const handler of handlers) handler(message);
+  };
+  if (!redis) {
+    return {
+      publish: async (message) => deliver(message),
+      onMessage: (handler) => handlers.push(handler),
+      onReset: (handler) => resets.push(handler),
+      healthy: () => true,
+      close: async () => undefined,
+    };
+  }
+  const subscriber = redis.duplicate({ lazyConnect: true, enableOfflineQueue: true });
+  let subscribed = false;
+  subscriber.on('message', (_channel: string, text: string) => {
+    try {
+      deliver(JSON.parse(text) as Invalidation);
+    } catch {
+      log.warn({}, 'ignored a malformed invalidation message');
+    }
+  });
+  subscriber.on('close', () => {
+    subscribed = false;
+    for (const reset of resets) reset();
+  });
+  subscriber.on('error', (error: Error) => log.warn({ err: error.message }, 'invalidation subscriber error'));
+  subscriber.on('ready', () => {
+    subscriber
+      .subscribe(CHANNEL)
+      .then(() => {
+        for (const reset of resets) reset();
+        subscribed = true;
+      })
+      .catch(() => undefined);
+  });
+  await subscriber.connect().catch((error: Error) => log.warn({ err: error.message }, 'invalidation subscriber down'));
+  return {
+    async publish(message) {
+      deliver(message);
+      await redis.publish(CHANNEL, JSON.stringify(message));
+    },
+    onMessage: (handler) => handlers.push(handler),
+    onReset: (handler) => resets.push(handler),
+    healthy: () => subscribed,
+    async close() {
+      subscribed = false;
+      await subscriber.quit().catch(() => subscriber.disconnect());
+    },
+  };
+}

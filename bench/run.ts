@@ -165,7 +165,8 @@ const callsBefore =
 const expired = await db.query(`UPDATE grants SET access_expires_at = now() - interval '1 second' RETURNING id`);
 // A direct database edit: announced on the invalidation channel, as Keyfob's own writes are.
 const publisher = new Redis(process.env.REDIS_URL ?? '');
-for (const row of expired.rows) await publisher.publish('keyfob:invalidate', JSON.stringify({ kind: 'grant', id: row.id }));
+for (const row of expired.rows)
+  await publisher.publish('keyfob:invalidate', JSON.stringify({ kind: 'grant', id: row.id }));
 await publisher.quit();
 const stormStarted = performance.now();
 const stormAnswers = await Promise.all(

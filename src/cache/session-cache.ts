@@ -5,8 +5,8 @@
  */
 import type { SessionStore } from '@fastify/session';
 import type { Session } from 'fastify';
-import type { InvalidationBus } from './invalidation-bus.ts';
 import { BoundedMap } from './bounded-map.ts';
+import type { InvalidationBus } from './invalidation-bus.ts';
 
 export function cacheSessionStore(store: SessionStore, bus: InvalidationBus, maxAgeMs = 30_000): SessionStore {
   const cache = new BoundedMap<string, string>(50_000, maxAgeMs);

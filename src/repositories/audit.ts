@@ -22,6 +22,20 @@ export interface AuditInput {
 const FLUSH_MS = 100;
 const MAX_BATCH = 500;
 
+/**
+ * One INSERT ... SELECT FROM unnest(...) for the whole batch: one statement to plan, where createMany would have
+ * Prisma build a statement row by row.
+ */
+async function insertBatch(db: Database, batch: AuditInput[]): Promise<void> {
+  const column = <K extends keyof AuditInput>(key: K) => batch.map((event) => event[key] ?? null);
+  await db.$executeRaw`
+    INSERT INTO audit_events (user_id, vehicle_id, client_id, action, endpoint, method, status, outcome, latency_ms, request_id)
+    SELECT * FROM unnest(
+      ${column('userId')}::uuid[], ${column('vehicleId')}::uuid[], ${column('clientId')}::text[], ${column('action')}::text[],
+      ${column('endpoint')}::text[], ${column('method')}::text[], ${column('status')}::int[], ${column('outcome')}::text[],
+      ${column('latencyMs')}::int[], ${column('requestId')}::text[])`;
+}
+
 export function createAuditRepository(db: Database, log: { error(object: object, message: string): void }) {
   let queue: AuditInput[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -34,7 +48,7 @@ export function createAuditRepository(db: Database, log: { error(object: object,
     queue = [];
     if (batch.length === 0) return flushing;
     flushing = flushing
-      .then(() => db.auditEvent.createMany({ data: batch }))
+      .then(() => insertBatch(db, batch))
       .then(() => undefined)
       .catch((error: Error) => log.error({ err: error.message, events: batch.length }, 'audit batch write failed'));
     return flushing;

@@ -3,7 +3,7 @@
  * peak RSS; a 200-request refresh storm; the keep-alive job over seeded grants. All on loopback, each server in
  * its own process, figures as ratios to the baseline of the same run.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -119,7 +119,9 @@ const keyfobEnv = {
   SMARTCAR_AUTH_URL: sandboxUrl,
   SMARTCAR_API_URL: `${sandboxUrl}/v2.0`,
 };
-const keyfob = await spawnNode(['src/server.ts'], keyfobEnv, false);
+console.log('building Keyfob (npm run build) to measure it as production runs it');
+execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+const keyfob = await spawnNode(['dist/server.js'], keyfobEnv, false);
 await waitForHealth(keyfobUrl);
 
 // --- an authenticated session, and the same user's access token for the direct run ---
@@ -234,7 +236,7 @@ const runs = await Promise.all(
   [1, 2].map(
     () =>
       new Promise<{ claimed: number; outcomes: Record<string, number> }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/keepalive.ts'], {
+        const child = spawn(process.execPath, ['dist/cli/keepalive.js'], {
           env: { PATH: process.env.PATH, HOME: process.env.HOME, ...keepaliveEnv },
           stdio: ['ignore', 'pipe', 'inherit'],
         });

@@ -12,6 +12,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/load-config.ts';
 import { installErrorHandlers } from './errors/error-handler.ts';
+import { installRequestLog } from './logging/request-log.ts';
 import cache from './plugins/app/cache.ts';
 import keepaliveSchedule from './plugins/app/keepalive-schedule.ts';
 import provider from './plugins/app/provider.ts';
@@ -35,6 +36,7 @@ export interface KeyfobOptions {
 
 export default async function keyfob(app: FastifyInstance, options: KeyfobOptions) {
   installErrorHandlers(app);
+  installRequestLog(app);
   await app.register(configPlugin, { config: options.config });
   await app.register(prisma, options.database);
   await app.register(redis);

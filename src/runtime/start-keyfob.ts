@@ -43,6 +43,8 @@ export async function startKeyfob(options: {
     logger: fastifyLoggerOptions(config.logLevel, options.logStream),
     // Request ids are ours: a client-chosen id could forge or collide with another request's log lines.
     genReqId: () => randomUUID(),
+    // logging/request-log.ts writes one line per request instead.
+    disableRequestLogging: true,
     bodyLimit: 64 * 1024,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,

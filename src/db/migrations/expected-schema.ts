@@ -92,11 +92,15 @@ function parseSchema(schemaText: string): Dmmf {
       panic = message;
     },
   };
-  const wasm = createRequire(import.meta.url)('@prisma/prisma-schema-wasm') as { get_dmmf(params: string): string };
+  const require = createRequire(import.meta.url);
+  const wasm = require('@prisma/prisma-schema-wasm') as { get_dmmf(params: string): string };
   try {
     return JSON.parse(wasm.get_dmmf(JSON.stringify({ prismaSchema: [['schema.prisma', schemaText]] }))) as Dmmf;
   } catch (error) {
     throw new Error(`prisma/schema.prisma could not be parsed: ${panic || (error as Error).message}`);
+  } finally {
+    // The parser is needed once, at start: drop it from the module cache so its WebAssembly memory can be freed.
+    for (const key of Object.keys(require.cache)) if (key.includes('prisma-schema-wasm')) delete require.cache[key];
   }
 }
 

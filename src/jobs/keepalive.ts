@@ -31,7 +31,7 @@ export interface KeepAliveReport {
 export const DEFAULT_KEEPALIVE: KeepAliveSettings = {
   windowMs: 7 * 24 * 3600 * 1000,
   batchSize: 100,
-  concurrency: 4,
+  concurrency: 8,
   maxConsecutiveFailures: 3,
   initialBackoffMs: 1000,
 };

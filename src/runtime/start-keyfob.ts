@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import fp from 'fastify-plugin';
 import keyfob from '../app.ts';
 import { type Config, loadConfig } from '../config/load-config.ts';
@@ -43,8 +43,8 @@ export async function startKeyfob(options: {
     logger: fastifyLoggerOptions(config.logLevel, options.logStream),
     // Request ids are ours: a client-chosen id could forge or collide with another request's log lines.
     genReqId: () => randomUUID(),
-    // logging/request-log.ts writes one line per request instead.
-    disableRequestLogging: true,
+    // logging/request-log.ts writes one line per request instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,

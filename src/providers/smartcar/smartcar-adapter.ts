@@ -5,6 +5,7 @@
  * @see ../../../../shared/reference/vehicle-apis.md (Smartcar)
  */
 import * as oauth from 'openid-client';
+import type { Config } from '../../config/load-config.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import type { ProviderAdapter, TokenSet, VehicleDescription } from '../provider-adapter.ts';
 import { callUpstream, jsonOf } from '../upstream-client.ts';
@@ -14,20 +15,8 @@ import { SMARTCAR_V3_ROUTES } from './smartcar-v3-routes.ts';
 /** Smartcar does not say when a refresh token expires; its documentation gives 60 days from issue. */
 const REFRESH_TOKEN_LIFETIME_MS = 60 * 24 * 3600 * 1000;
 
-export interface SmartcarSettings {
-  providerName: string;
-  clientId: string;
-  clientSecret: string;
-  scopes: string;
-  mode: string;
-  connectUrl: string;
-  authUrl: string;
-  apiUrl: string;
-  apiVersion: 2 | 3;
-  v3ApiUrl: string;
-  iamUrl: string;
-  timeoutMs: number;
-}
+/** Smartcar's settings from the configuration, the name stored on rows, and the upstream timeout. */
+export type SmartcarSettings = Config['smartcar'] & { providerName: string; timeoutMs: number };
 
 export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapter {
   const configuration = new oauth.Configuration(

@@ -1,51 +1,47 @@
 /**
- * Wraps a session store with an in-process read cache. Reads come from the cache while the invalidation bus is
- * healthy; every write (save, destroy) goes to the store first, then updates this instance's cache and tells the
- * others to evict. Each read hands out a fresh copy, so one request's changes never leak into another's.
+ * Wraps a session store with an in-process read cache (see coherent-cache.ts). Every write (save, destroy) goes
+ * to the store first, then evicts this instance's copy and tells the others to evict theirs. Each read hands out
+ * a fresh copy, so one request's changes never leak into another's.
  */
 import type { SessionStore } from '@fastify/session';
 import type { Session } from 'fastify';
-import { BoundedMap } from './bounded-map.ts';
+import { CoherentCache } from './coherent-cache.ts';
 import type { InvalidationBus } from './invalidation-bus.ts';
 
 export function cacheSessionStore(store: SessionStore, bus: InvalidationBus, maxAgeMs = 30_000): SessionStore {
-  const cache = new BoundedMap<string, string>(50_000, maxAgeMs);
+  // The stored JSON, or '' for "no such session".
+  const cache = new CoherentCache<string>(bus, 50_000, maxAgeMs);
   bus.onMessage((message) => {
-    if (message.kind === 'session') cache.delete(message.id);
+    if (message.kind === 'session') cache.evict(message.id);
   });
-  bus.onReset(() => cache.clear());
-  const copy = (text: string) => JSON.parse(text) as Session;
+  const read = (sessionId: string) =>
+    new Promise<string>((resolve, reject) =>
+      store.get(sessionId, (error, session) =>
+        error ? reject(error) : resolve(session ? JSON.stringify(session) : ''),
+      ),
+    );
+  const afterWrite = (sessionId: string, callback: (error?: unknown) => void) => (error?: unknown) => {
+    cache.evict(sessionId);
+    if (error) return callback(error);
+    bus.publish({ kind: 'session', id: sessionId }).then(
+      () => callback(),
+      (publishError: Error) => callback(publishError),
+    );
+  };
   return {
     get(sessionId, callback) {
-      const cached = bus.healthy() ? cache.get(sessionId) : undefined;
-      if (cached !== undefined) {
-        callback(null, cached === '' ? null : copy(cached));
-        return;
-      }
-      store.get(sessionId, (error, session) => {
-        if (!error && bus.healthy()) cache.set(sessionId, session ? JSON.stringify(session) : '');
-        callback(error, session);
-      });
+      cache
+        .load(sessionId, () => read(sessionId))
+        .then(
+          (text) => callback(null, text === '' ? null : (JSON.parse(text) as Session)),
+          (error: Error) => callback(error),
+        );
     },
     set(sessionId, session, callback) {
-      store.set(sessionId, session, (error) => {
-        cache.delete(sessionId);
-        if (error) return callback(error);
-        bus.publish({ kind: 'session', id: sessionId }).then(
-          () => callback(),
-          (publishError: Error) => callback(publishError),
-        );
-      });
+      store.set(sessionId, session, afterWrite(sessionId, callback));
     },
     destroy(sessionId, callback) {
-      store.destroy(sessionId, (error) => {
-        cache.delete(sessionId);
-        if (error) return callback(error);
-        bus.publish({ kind: 'session', id: sessionId }).then(
-          () => callback(),
-          (publishError: Error) => callback(publishError),
-        );
-      });
+      store.destroy(sessionId, afterWrite(sessionId, callback));
     },
   };
 }

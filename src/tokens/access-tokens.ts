@@ -43,7 +43,10 @@ function usable(grant: GrantTokens, staleToken: string | undefined): grant is Gr
   return grant.accessExpiresAt !== null && grant.accessExpiresAt.getTime() - Date.now() >= REFRESH_MARGIN_MS;
 }
 
-type Outcome = { token: string; refreshed: boolean } | { failure: OAuthFailure; cause: unknown };
+/** `changed`: the grant row was written (new pair, or marked reauth_required), so caches must drop it. */
+type Outcome =
+  | { token: string; refreshed: boolean; changed: boolean }
+  | { failure: OAuthFailure; cause: unknown; changed: boolean };
 
 /** What a keep-alive refresh of one grant came to. */
 export type KeepAliveOutcome = 'refreshed' | 'not_needed' | OAuthFailure;
@@ -76,20 +79,19 @@ export function createAccessTokens(deps: {
   ): Promise<Outcome> {
     const current = await deps.grants.findTokens(grantId, client);
     if (current?.status !== 'active' || !current.refreshToken) {
-      return { failure: 'grant_refused', cause: undefined };
+      return { failure: 'grant_refused', cause: undefined, changed: false };
     }
     // Another request or instance refreshed while this one waited: use its pair, never the used refresh token.
-    if (!stillNeeded(current) && current.accessToken) return { token: current.accessToken, refreshed: false };
+    if (!stillNeeded(current) && current.accessToken) {
+      return { token: current.accessToken, refreshed: false, changed: false };
+    }
     let tokens: TokenSet;
     try {
       tokens = deps.provider.tokenSetFrom(await oauth.refreshTokenGrant(deps.provider.oauth, current.refreshToken));
     } catch (error) {
       const failure = classifyOAuthFailure(error);
-      if (failure === 'grant_refused') {
-        await deps.grants.markReauthRequired(grantId, client);
-        await deps.onGrantChanged?.(grantId);
-      }
-      return { failure, cause: error };
+      if (failure === 'grant_refused') await deps.grants.markReauthRequired(grantId, client);
+      return { failure, cause: error, changed: failure === 'grant_refused' };
     }
     // Some providers answer a refresh without a new refresh token: the old one stays valid then.
     const stored = await deps.grants.replaceTokens(
@@ -98,10 +100,9 @@ export function createAccessTokens(deps: {
       { ...tokens, refreshToken: tokens.refreshToken ?? current.refreshToken },
       client,
     );
-    if (!stored) return { failure: 'grant_refused', cause: undefined };
-    await deps.onGrantChanged?.(grantId);
+    if (!stored) return { failure: 'grant_refused', cause: undefined, changed: false };
     deps.log.info({ grantId }, 'token refreshed');
-    return { token: tokens.accessToken, refreshed: true };
+    return { token: tokens.accessToken, refreshed: true, changed: true };
   }
 
   async function refreshOnce(grantId: string, stillNeeded: (current: GrantTokens) => boolean): Promise<Outcome> {
@@ -110,6 +111,9 @@ export function createAccessTokens(deps: {
           refreshLocked(grantId, stillNeeded, client),
         )
       : await refreshLocked(grantId, stillNeeded);
+    // Announced only now, after the lock's transaction committed: an instance that evicts and reloads at once
+    // must read the new row, not the one still being replaced.
+    if (outcome.changed) await deps.onGrantChanged?.(grantId);
     deps.onOutcome?.(
       'token' in outcome ? (outcome.refreshed ? 'refreshed' : 'reused_other_instance') : outcome.failure,
     );

@@ -78,7 +78,7 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
       const { count } = await client.grant.updateMany({
         where: { id, version, status: 'active' },
         data: {
-          ...sealed(id, { ...tokens, refreshToken: tokens.refreshToken }),
+          ...sealed(id, tokens),
           version: { increment: 1 },
           lastRefreshedAt: new Date(),
         },

@@ -140,17 +140,12 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
   };
 }
 
-function toOwned(row: {
-  id: string;
-  grantId: string;
-  providerVehicleId: string;
-  make: string | null;
-  model: string | null;
-  year: number | null;
-  vinLast4: string | null;
-  grant: { status: OwnedVehicle['grantStatus']; scopes: string[] };
-  user: { providerUserId: string };
-}): OwnedVehicle {
+function toOwned(
+  row: Omit<OwnedVehicle, 'grantStatus' | 'scopes' | 'providerUserId'> & {
+    grant: { status: OwnedVehicle['grantStatus']; scopes: string[] };
+    user: { providerUserId: string };
+  },
+): OwnedVehicle {
   return {
     id: row.id,
     grantId: row.grantId,

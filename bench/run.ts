@@ -35,8 +35,10 @@ function spawnNode(
   args: string[],
   env: NodeJS.ProcessEnv,
   waitForJson = true,
-): Promise<{ child: ChildProcess; info: any }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+): Promise<{ child: ChildProcess; info: { url: string } | undefined }> {
+  // Keyfob runs compiled, as in production, without the TypeScript loader; the benchmark's helpers need it.
+  const loader = args[0]?.startsWith('dist/') ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...loader, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', waitForJson ? 'pipe' : 'ignore', 'inherit'],
   });
@@ -99,7 +101,7 @@ const sandbox = await spawnNode(['bench/sandbox-process.ts'], {
   BENCH_CLIENT_SECRET: clientSecret,
   BENCH_REDIRECT_URI: `${keyfobUrl}/auth/callback`,
 });
-const sandboxUrl: string = sandbox.info.url;
+const sandboxUrl = sandbox.info?.url ?? '';
 const bare = await spawnNode(['bench/bare-proxy.ts'], { BENCH_UPSTREAM: sandboxUrl });
 const keyfobEnv = {
   NODE_ENV: 'production',
@@ -148,7 +150,7 @@ const targets = {
     headers: { authorization: `Bearer ${accessToken}` },
   },
   bareProxy: {
-    url: `${bare.info.url}/v2.0/vehicles/${providerVehicleId}/odometer`,
+    url: `${bare.info?.url}/v2.0/vehicles/${providerVehicleId}/odometer`,
     headers: { authorization: `Bearer ${accessToken}` },
   },
   keyfob: { url: `${keyfobUrl}/api/vehicles/${tesla}/odometer`, headers: { cookie, 'x-csrf': '1' } },

@@ -15,6 +15,7 @@ import { installErrorHandlers } from './errors/error-handler.ts';
 import { installRequestLog } from './logging/request-log.ts';
 import cache from './plugins/app/cache.ts';
 import keepaliveSchedule from './plugins/app/keepalive-schedule.ts';
+import metrics from './plugins/app/metrics.ts';
 import provider from './plugins/app/provider.ts';
 import services from './plugins/app/services.ts';
 import vault from './plugins/app/vault.ts';
@@ -38,6 +39,7 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   installErrorHandlers(app);
   installRequestLog(app);
   await app.register(configPlugin, { config: options.config });
+  await app.register(metrics);
   await app.register(prisma, options.database);
   await app.register(redis);
   await app.register(vault);

@@ -66,7 +66,11 @@ export async function createInvalidationBus(
   return {
     async publish(message) {
       deliver(message);
-      await redis.publish(CHANNEL, JSON.stringify(message));
+      // The change is already committed: failing the request now would tell the browser it did not happen. While
+      // Redis is away, every instance whose subscriber lost it has emptied its caches and bypasses them.
+      await redis
+        .publish(CHANNEL, JSON.stringify(message))
+        .catch((error: Error) => log.warn({ err: error.message, kind: message.kind }, 'invalidation not published'));
     },
     onMessage: (handler) => handlers.push(handler),
     onReset: (handler) => resets.push(handler),

@@ -33,15 +33,15 @@ export const EnvSchema = Type.Object({
   ),
   SESSION_IDLE_TIMEOUT_SECONDS: Integer({
     default: 7200,
-    minimum: 60,
+    minimum: 2,
     maximum: 2_592_000,
-    description: 'seconds of inactivity after which a session ends, 60 or more',
+    description: 'seconds of inactivity after which a session ends, 2 or more',
   }),
   SESSION_ABSOLUTE_TIMEOUT_SECONDS: Integer({
     default: 86_400,
-    minimum: 60,
+    minimum: 2,
     maximum: 31_536_000,
-    description: 'seconds after sign-in at which a session ends however active, 60 or more',
+    description: 'seconds after sign-in at which a session ends however active, 2 or more',
   }),
   DATA_DIR: Type.String({ default: './data', minLength: 1, description: 'a folder for embedded data' }),
   PROVIDER: Type.Union(
@@ -82,6 +82,42 @@ export const EnvSchema = Type.Object({
     minimum: 100,
     maximum: 120_000,
     description: 'milliseconds to wait for the provider before answering 504',
+  }),
+  REQUEST_TIMEOUT_SECONDS: Integer({
+    default: 30,
+    minimum: 1,
+    maximum: 600,
+    description: 'seconds a client has to send a whole request (headers within min(10, this)) before 408',
+  }),
+  RATE_LIMIT_WINDOW_SECONDS: Integer({
+    default: 60,
+    minimum: 1,
+    maximum: 86_400,
+    description: 'the window the RATE_LIMIT_* counts apply to, in seconds',
+  }),
+  RATE_LIMIT_AUTH_PER_IP: Integer({
+    default: 60,
+    minimum: 0,
+    maximum: 10_000_000,
+    description: 'requests to /auth/* per client IP per window before 429; 0 turns it off',
+  }),
+  RATE_LIMIT_AUTH_PER_SESSION: Integer({
+    default: 30,
+    minimum: 0,
+    maximum: 10_000_000,
+    description: 'requests to /auth/* per session per window before 429; 0 turns it off',
+  }),
+  RATE_LIMIT_API_PER_IP: Integer({
+    default: 3000,
+    minimum: 0,
+    maximum: 10_000_000,
+    description: 'requests to /api/* per client IP per window before 429; 0 turns it off',
+  }),
+  RATE_LIMIT_API_PER_SESSION: Integer({
+    default: 600,
+    minimum: 0,
+    maximum: 10_000_000,
+    description: 'requests to /api/* per session per window before 429; 0 turns it off',
   }),
   KEEPALIVE_INTERVAL_SECONDS: Integer({
     default: 0,

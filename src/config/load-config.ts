@@ -41,6 +41,13 @@ export interface Config {
     iamUrl: string;
   };
   upstreamTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Requests allowed per window and key (client IP, session) in each area; 0 means no limit. */
+  rateLimits: {
+    windowMs: number;
+    auth: { perIp: number; perSession: number };
+    api: { perIp: number; perSession: number };
+  };
   keepalive: { intervalSeconds: number; windowSeconds: number; batchSize: number };
   logLevel: Env['LOG_LEVEL'];
   sandbox: {
@@ -234,6 +241,12 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
         iamUrl: parsed.SMARTCAR_IAM_URL.replace(/\/$/, ''),
       },
       upstreamTimeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
+      requestTimeoutMs: parsed.REQUEST_TIMEOUT_SECONDS * 1000,
+      rateLimits: {
+        windowMs: parsed.RATE_LIMIT_WINDOW_SECONDS * 1000,
+        auth: { perIp: parsed.RATE_LIMIT_AUTH_PER_IP, perSession: parsed.RATE_LIMIT_AUTH_PER_SESSION },
+        api: { perIp: parsed.RATE_LIMIT_API_PER_IP, perSession: parsed.RATE_LIMIT_API_PER_SESSION },
+      },
       keepalive: {
         intervalSeconds: parsed.KEEPALIVE_INTERVAL_SECONDS,
         windowSeconds: parsed.KEEPALIVE_WINDOW_SECONDS,

@@ -16,6 +16,9 @@ export const ERROR_CODES = {
   RATE_LIMITED: 'rate_limited',
   PAYLOAD_TOO_LARGE: 'payload_too_large',
   SERVICE_UNAVAILABLE: 'service_unavailable',
+  DATABASE_UNAVAILABLE: 'database_unavailable',
+  SESSION_STORE_UNAVAILABLE: 'session_store_unavailable',
+  REQUEST_TIMEOUT: 'request_timeout',
   INTERNAL: 'internal_error',
 } as const;
 

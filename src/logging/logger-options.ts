@@ -50,6 +50,8 @@ export function loggerOptions(level: string): LoggerOptions {
 export function fastifyLoggerOptions(
   level: string,
   stream?: NodeJS.WritableStream,
+  extra: Pick<LoggerOptions, 'mixin'> = {},
 ): NonNullable<FastifyServerOptions['logger']> {
-  return stream ? { ...loggerOptions(level), stream } : loggerOptions(level);
+  const options = { ...loggerOptions(level), ...extra };
+  return stream ? { ...options, stream } : options;
 }

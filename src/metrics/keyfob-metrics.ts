@@ -1,14 +1,44 @@
 /**
  * Keyfob's Prometheus metrics (prom-client), one registry per app so several instances in one process (tests)
- * do not share counters. No label ever holds a user id, vehicle id, VIN or token.
+ * do not share counters. Labels are route templates (`/api/vehicles/:vehicleId/odometer`), statuses and outcome
+ * names: never a user id, vehicle id, VIN or token.
  */
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** Seconds; fine steps below 50 ms where the proxy's own cost shows, coarse above for the provider's. */
+const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keyfob_' });
   return {
     registry,
+    requests: new Histogram({
+      name: 'keyfob_http_request_duration_seconds',
+      help: 'Requests served, by route template, method and status (the _count series counts them)',
+      labelNames: ['route', 'method', 'status'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    upstream: new Histogram({
+      name: 'keyfob_upstream_request_duration_seconds',
+      help: 'Calls to the vehicle API, by proxied route and upstream status (timeout, unreachable when none)',
+      labelNames: ['route', 'status'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'keyfob_errors_total',
+      help: 'Error answers by error code (unauthenticated, csrf_header_missing, service_unavailable, ...)',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'keyfob_rate_limited_total',
+      help: 'Requests refused with 429 by a rate limit, by area (auth, api) and key (ip, session)',
+      labelNames: ['area', 'key'] as const,
+      registers: [registry],
+    }),
     refreshes: new Counter({
       name: 'keyfob_token_refreshes_total',
       help: 'Token refreshes by outcome (refreshed, reused_other_instance, grant_refused, provider_unavailable, ...)',

@@ -5,6 +5,7 @@
  * is renewed once and the call retried once.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { KeyfobError } from '../errors/keyfob-error.ts';
 import type { ProviderAdapter, ProxyRoute } from '../providers/provider-adapter.ts';
 import { callUpstream, jsonOf, type UpstreamAnswer } from '../providers/upstream-client.ts';
 import type { GrantTokens } from '../repositories/grants.ts';
@@ -57,6 +58,8 @@ export async function forward(options: {
   accessTokens: AccessTokens;
   appTokens: AppTokens;
   timeoutMs: number;
+  /** Told how long each upstream call took and how it ended (its status, or timeout / unreachable). */
+  observeUpstream?: (outcome: string, seconds: number) => void;
 }): Promise<FastifyReply> {
   const { request, reply, route } = options;
   const headers: Record<string, string> = {};
@@ -77,14 +80,26 @@ export async function forward(options: {
     options.accessTokens,
     options.appTokens,
   );
-  const send = (token: string) =>
-    callUpstream({
-      method: route.method,
-      url,
-      headers: { ...headers, ...credentials.extraHeaders, authorization: `Bearer ${token}` },
-      body,
-      timeoutMs: options.timeoutMs,
-    });
+  const send = async (token: string) => {
+    const started = performance.now();
+    let outcome = 'unreachable';
+    try {
+      const answer = await callUpstream({
+        method: route.method,
+        url,
+        headers: { ...headers, ...credentials.extraHeaders, authorization: `Bearer ${token}` },
+        body,
+        timeoutMs: options.timeoutMs,
+      });
+      outcome = String(answer.status);
+      return answer;
+    } catch (error) {
+      if (error instanceof KeyfobError && error.statusCode === 504) outcome = 'timeout';
+      throw error;
+    } finally {
+      options.observeUpstream?.(outcome, (performance.now() - started) / 1000);
+    }
+  };
 
   let token = await credentials.token();
   let answer: UpstreamAnswer = await send(token);

@@ -11,8 +11,10 @@ import keyfob from '../app.ts';
 import { type Config, loadConfig } from '../config/load-config.ts';
 import { prepareDatabase } from '../db/prepare-database.ts';
 import { fastifyLoggerOptions } from '../logging/logger-options.ts';
+import { BINDS_REQUEST_ID, requestContext, requestIdMixin } from '../logging/request-context.ts';
 import { sandboxOptionsFrom } from '../sandbox/options-from-config.ts';
 import { type RunningSandbox, startSandbox } from '../sandbox/start-sandbox.ts';
+import { answerClientError, httpServerFactory } from './http-server.ts';
 
 export interface RunningKeyfob {
   url: string;
@@ -40,15 +42,28 @@ export async function startKeyfob(options: {
 }): Promise<RunningKeyfob> {
   const { config, notices } = await loadConfig(options.env);
   const app = Fastify({
-    logger: fastifyLoggerOptions(config.logLevel, options.logStream),
+    logger: fastifyLoggerOptions(config.logLevel, options.logStream, { mixin: requestIdMixin }),
     // Request ids are ours: a client-chosen id could forge or collide with another request's log lines.
-    genReqId: () => randomUUID(),
+    genReqId: () => {
+      const reqId = randomUUID();
+      const context = requestContext.getStore();
+      if (context) context.reqId = reqId;
+      return reqId;
+    },
+    childLoggerFactory: (logger, bindings, childOptions) => {
+      const child = logger.child(bindings, childOptions);
+      Object.defineProperty(child, BINDS_REQUEST_ID, { value: true });
+      return child;
+    },
     // logging/request-log.ts writes one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 5_000,
+    serverFactory: httpServerFactory({
+      requestTimeoutMs: config.requestTimeoutMs,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
+    }),
+    clientErrorHandler: answerClientError,
     return503OnClosing: true,
     // A hop count is valid at run time (proxy-addr) though the type omits it.
     trustProxy: config.trustProxy as boolean | string[],

@@ -1,7 +1,6 @@
 /** Decorates the repositories and the access-token service, built once over the database and the vault. */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createMetrics, type KeyfobMetrics } from '../../metrics/keyfob-metrics.ts';
 import { createAuditRepository } from '../../repositories/audit.ts';
 import { createGrantRepository } from '../../repositories/grants.ts';
 import { createUserRepository } from '../../repositories/users.ts';
@@ -24,17 +23,14 @@ declare module 'fastify' {
     repos: ReturnType<typeof createRepositories>;
     accessTokens: AccessTokens;
     appTokens: AppTokens;
-    metrics: KeyfobMetrics;
   }
 }
 
 export default fp(
   async (app) => {
     const repos = createRepositories(app);
-    const metrics = createMetrics();
     app.decorate('repos', repos);
     app.addHook('onClose', async () => repos.audit.flush());
-    app.decorate('metrics', metrics);
     app.decorate(
       'accessTokens',
       createAccessTokens({
@@ -45,7 +41,7 @@ export default fp(
         lockAcrossInstances: !app.databaseInfo.embedded,
         // Waiters queue behind a holder that may wait on the token endpoint for its whole timeout.
         lockTimeoutMs: 2 * app.config.upstreamTimeoutMs + 10_000,
-        onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
+        onOutcome: (outcome) => app.metrics.refreshes.inc({ outcome }),
         onGrantChanged: (grantId) => app.bus.publish({ kind: 'grant', id: grantId }),
       }),
     );
@@ -64,5 +60,5 @@ export default fp(
       }),
     );
   },
-  { name: 'services', dependencies: ['prisma', 'vault', 'provider', 'cache'] },
+  { name: 'services', dependencies: ['prisma', 'vault', 'provider', 'cache', 'metrics'] },
 );

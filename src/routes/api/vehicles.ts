@@ -94,6 +94,7 @@ export default async function vehicleRoutes(app: FastifyInstance) {
           accessTokens: app.accessTokens,
           appTokens: app.appTokens,
           timeoutMs: app.config.upstreamTimeoutMs,
+          observeUpstream: (status, seconds) => app.metrics.upstream.observe({ route: route.path, status }, seconds),
         });
       },
     });

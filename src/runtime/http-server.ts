@@ -1,0 +1,68 @@
+/**
+ * The Node HTTP server under Fastify, and the answers to clients that never send a whole request.
+ *
+ * - Every request runs inside its own request context (logging/request-context.ts).
+ * - Slow clients: the headers must arrive within `headersTimeoutMs` and the whole request within
+ *   `requestTimeoutMs`, and Node checks those deadlines every second instead of its default 30 s, so a
+ *   slowloris client holds a socket for seconds, not a minute.
+ * - Huge headers: anything past 16 KiB is refused by Node's parser (431).
+ * The clientError answers are JSON, like every other answer of Keyfob.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { requestContext } from '../logging/request-context.ts';
+
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+export function httpServerFactory(limits: {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}) {
+  return (handler: (request: IncomingMessage, response: ServerResponse) => void): Server => {
+    const server = createServer(
+      {
+        maxHeaderSize: MAX_HEADER_BYTES,
+        requestTimeout: limits.requestTimeoutMs,
+        headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+        connectionsCheckingInterval: 1_000,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+      },
+      (request, response) => requestContext.run({}, () => handler(request, response)),
+    );
+    return server;
+  };
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; reason: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    reason: 'Request Header Fields Too Large',
+    message: `request headers are larger than ${MAX_HEADER_BYTES} bytes`,
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    reason: 'Request Timeout',
+    message: 'the request did not arrive in time',
+  },
+};
+
+/** Fastify's `clientErrorHandler`: a JSON answer when the socket can still take one, then close it. */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket) {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const known = CLIENT_ERRORS[error.code ?? ''] ?? {
+    status: 400,
+    reason: 'Bad Request',
+    message: 'the request is not valid HTTP',
+  };
+  const body = JSON.stringify({
+    error: known.status === 400 ? 'bad_request' : known.status === 408 ? 'request_timeout' : 'headers_too_large',
+    message: known.message,
+  });
+  socket.end(
+    `HTTP/1.1 ${known.status} ${known.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -22,6 +22,7 @@ import vault from './plugins/app/vault.ts';
 import configPlugin from './plugins/external/config.ts';
 import helmet from './plugins/external/helmet.ts';
 import prisma from './plugins/external/prisma.ts';
+import rateLimit from './plugins/external/rate-limit.ts';
 import redis from './plugins/external/redis.ts';
 import session from './plugins/external/session.ts';
 import apiRoutes from './routes/api/index.ts';
@@ -48,6 +49,7 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   await app.register(services);
   await app.register(keepaliveSchedule);
   await app.register(helmet);
+  await app.register(rateLimit);
   await app.register(session);
   await app.register(healthRoutes);
   await app.register(metricsRoutes);

@@ -96,13 +96,13 @@ export const EnvSchema = Type.Object({
     description: 'the window the RATE_LIMIT_* counts apply to, in seconds',
   }),
   RATE_LIMIT_AUTH_PER_IP: Integer({
-    default: 60,
+    default: 300,
     minimum: 0,
     maximum: 10_000_000,
     description: 'requests to /auth/* per client IP per window before 429; 0 turns it off',
   }),
   RATE_LIMIT_AUTH_PER_SESSION: Integer({
-    default: 30,
+    default: 60,
     minimum: 0,
     maximum: 10_000_000,
     description: 'requests to /auth/* per session per window before 429; 0 turns it off',

@@ -64,5 +64,17 @@ export function createAuditRepository(db: Database, log: { error(object: object,
       else timer ??= setTimeout(flush, FLUSH_MS);
     },
     flush,
+    /** Events of a user, a vehicle, or both, newest first (the admin CLI `npm run audit`). */
+    list(filter: { userId?: string; vehicleId?: string; since?: Date; limit: number }) {
+      return db.auditEvent.findMany({
+        where: {
+          ...(filter.userId ? { userId: filter.userId } : {}),
+          ...(filter.vehicleId ? { vehicleId: filter.vehicleId } : {}),
+          ...(filter.since ? { at: { gte: filter.since } } : {}),
+        },
+        orderBy: [{ at: 'desc' }, { id: 'desc' }],
+        take: filter.limit,
+      });
+    },
   };
 }

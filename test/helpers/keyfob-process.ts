@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LIFTED_RATE_LIMITS } from './lifted-rate-limits.ts';
 
 export interface KeyfobProcess {
   url: string;
@@ -16,7 +17,14 @@ export interface KeyfobProcess {
 
 export async function spawnKeyfob(t: TestContext, port: number, env: NodeJS.ProcessEnv): Promise<KeyfobProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...LIFTED_RATE_LIMITS,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

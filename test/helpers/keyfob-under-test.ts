@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { type RunningKeyfob, startKeyfob } from '../../src/runtime/start-keyfob.ts';
 import { freePort } from './free-port.ts';
+import { LIFTED_RATE_LIMITS } from './lifted-rate-limits.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
 export interface KeyfobUnderTest extends RunningKeyfob {
@@ -40,6 +41,7 @@ export async function startKeyfobUnderTest(
       SANDBOX_PORT: '0',
       LOG_LEVEL: 'info',
       DATA_DIR: db.dataDir,
+      ...LIFTED_RATE_LIMITS,
       ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
       ...env,

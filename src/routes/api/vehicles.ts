@@ -18,7 +18,8 @@ import { browserVehicles, vehicleListSchema } from '../auth/session.ts';
 const params = {
   type: 'object',
   required: ['vehicleId'],
-  properties: { vehicleId: { type: 'string', maxLength: 64 } },
+  // Keyfob's own vehicle ids are UUIDs: anything else (dots, slashes, encodings) is refused before any lookup.
+  properties: { vehicleId: { type: 'string', pattern: '^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$' } },
 } as const;
 
 declare module 'fastify' {

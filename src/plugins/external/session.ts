@@ -49,7 +49,8 @@ export default fp(
         maxAge: idleMs,
       },
     });
-    app.addHook('preHandler', async (request) => {
+    // onRequest, right after @fastify/session loaded the session: every later check sees it already expired.
+    app.addHook('onRequest', async (request) => {
       const { session } = request;
       const { createdAt } = session;
       if (createdAt === undefined) return;

@@ -13,8 +13,8 @@ import vehicleRoutes from './vehicles.ts';
 
 export default async function apiRoutes(app: FastifyInstance) {
   app.addHook('onRequest', requireSameOrigin(app.config.publicUrl));
-  app.addHook('preHandler', requireSession);
-  app.addHook('preHandler', requireCsrfHeader);
-  app.addHook('preHandler', perSessionRateLimit(app, 'api', app.config.rateLimits.api.perSession));
+  app.addHook('preValidation', requireSession);
+  app.addHook('preValidation', requireCsrfHeader);
+  app.addHook('preValidation', perSessionRateLimit(app, 'api', app.config.rateLimits.api.perSession));
   await app.register(vehicleRoutes, { prefix: '/vehicles' });
 }

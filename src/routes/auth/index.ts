@@ -13,7 +13,7 @@ import { sessionRoute } from './session.ts';
 
 export default async function authRoutes(app: FastifyInstance) {
   app.addHook('onRequest', requireSameOrigin(app.config.publicUrl));
-  app.addHook('preHandler', perSessionRateLimit(app, 'auth', app.config.rateLimits.auth.perSession));
+  app.addHook('preValidation', perSessionRateLimit(app, 'auth', app.config.rateLimits.auth.perSession));
   loginRoute(app);
   callbackRoute(app);
   sessionRoute(app);

@@ -11,7 +11,7 @@ export function logoutRoute(app: FastifyInstance) {
   app.post(
     '/logout',
     {
-      preHandler: requireCsrfHeader,
+      preValidation: requireCsrfHeader,
       schema: { response: { 200: { type: 'object', properties: { signedOut: { type: 'boolean' } } } } },
     },
     async (request, reply) => {

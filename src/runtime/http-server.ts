@@ -30,6 +30,13 @@ export function httpServerFactory(limits: {
       },
       (request, response) => requestContext.run({}, () => handler(request, response)),
     );
+    // CONNECT never reaches Fastify: Node hands it to this event, and Keyfob tunnels nothing.
+    server.on('connect', (_request, socket: Socket) =>
+      writeJsonAndClose(socket, 405, 'Method Not Allowed', {
+        error: 'method_not_allowed',
+        message: 'CONNECT is not supported',
+      }),
+    );
     return server;
   };
 }
@@ -58,11 +65,16 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket) 
     reason: 'Bad Request',
     message: 'the request is not valid HTTP',
   };
-  const body = JSON.stringify({
+  writeJsonAndClose(socket, known.status, known.reason, {
     error: known.status === 400 ? 'bad_request' : known.status === 408 ? 'request_timeout' : 'headers_too_large',
     message: known.message,
   });
+}
+
+/** An answer written straight on the socket, for requests Fastify never sees. */
+function writeJsonAndClose(socket: Socket, status: number, reason: string, answer: Record<string, string>) {
+  const body = JSON.stringify(answer);
   socket.end(
-    `HTTP/1.1 ${known.status} ${known.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
   );
 }

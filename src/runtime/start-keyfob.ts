@@ -58,6 +58,8 @@ export async function startKeyfob(options: {
     // logging/request-log.ts writes one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
+    // A HEAD route made from each GET would run the proxied GET upstream for a method the route table never named.
+    exposeHeadRoutes: false,
     serverFactory: httpServerFactory({
       requestTimeoutMs: config.requestTimeoutMs,
       headersTimeoutMs: 10_000,

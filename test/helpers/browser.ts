@@ -14,6 +14,8 @@ export interface SeenAnswer {
 export class Browser {
   readonly cookies = new Map<string, string>();
   readonly seen: SeenAnswer[] = [];
+  /** Headers sent with every request (a client address through X-Forwarded-For, say). */
+  readonly defaultHeaders: Record<string, string> = {};
 
   constructor(readonly origin: string) {}
 
@@ -22,7 +24,7 @@ export class Browser {
     path: string,
     options: { body?: unknown; headers?: Record<string, string>; csrf?: boolean } = {},
   ): Promise<{ status: number; headers: Headers; text: string; json: any }> {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string> = { ...this.defaultHeaders, ...options.headers };
     if (options.csrf !== false) headers['x-csrf'] = '1';
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (options.body !== undefined) headers['content-type'] = 'application/json';

@@ -23,9 +23,22 @@ export function classifyOAuthFailure(error: unknown): OAuthFailure {
     return 'client_misconfigured';
   }
   if (error instanceof oauth.WWWAuthenticateChallengeError) return 'client_misconfigured';
-  const name = (error as Error | undefined)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return 'provider_timeout';
+  // openid-client wraps its request timeout as a ClientError with code OAUTH_TIMEOUT (cause: TimeoutError).
+  const { name, code, cause } = (error ?? {}) as { name?: string; code?: string; cause?: { name?: string } };
+  if (code === 'OAUTH_TIMEOUT' || name === 'TimeoutError' || name === 'AbortError' || cause?.name === 'TimeoutError') {
+    return 'provider_timeout';
+  }
   return 'provider_unavailable';
+}
+
+const DEFAULT_RETRY_AFTER_SECONDS = 2;
+
+/** The provider's own `retry-after` (seconds form) on a 429 from its token endpoint, within 1 s to 1 h. */
+function providerRetryAfter(cause: unknown): number {
+  const header = cause instanceof oauth.ResponseBodyError ? cause.response.headers.get('retry-after') : null;
+  const seconds = Number(header);
+  if (!header || !Number.isFinite(seconds)) return DEFAULT_RETRY_AFTER_SECONDS;
+  return Math.min(Math.max(Math.ceil(seconds), 1), 3600);
 }
 
 /** A KeyfobError for a failure that is not a refused grant. */
@@ -36,7 +49,7 @@ export function oauthFailureError(failure: OAuthFailure, cause: unknown): Keyfob
   if (failure === 'provider_rate_limited') {
     return new KeyfobError(ERROR_CODES.RATE_LIMITED, 429, 'the vehicle provider asks to slow down; try again shortly', {
       cause,
-      details: { retryAfterSeconds: 2 },
+      details: { retryAfterSeconds: providerRetryAfter(cause) },
     });
   }
   if (failure === 'client_misconfigured') {

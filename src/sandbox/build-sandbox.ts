@@ -67,6 +67,7 @@ export function buildSandbox(options: SandboxOptions): { app: FastifyInstance; s
       request.raw.socket.destroy();
       return reply.hijack();
     }
+    if (fault.status === 429) reply.header('retry-after', String(fault.retryAfterSeconds ?? 60));
     if (target === 'api') {
       return sendSmartcarError(reply, {
         status: fault.status,

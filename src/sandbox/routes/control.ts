@@ -23,6 +23,7 @@ export function controlRoutes(app: FastifyInstance, state: SandboxState) {
       count?: number;
       delayMs?: number;
       status?: number;
+      retryAfterSeconds?: number;
     };
     const target = body.target as FaultTarget;
     const count = body.count ?? 1;
@@ -40,13 +41,18 @@ export function controlRoutes(app: FastifyInstance, state: SandboxState) {
     ) {
       fault = { kind: body.kind, delayMs: body.delayMs as number };
     } else if (body.kind === 'error') {
-      fault = { kind: 'error', status: body.status ?? 500 };
+      fault = {
+        kind: 'error',
+        status: body.status ?? 500,
+        ...(Number.isInteger(body.retryAfterSeconds) ? { retryAfterSeconds: body.retryAfterSeconds as number } : {}),
+      };
     } else if (body.kind === 'drop') {
       fault = { kind: 'drop' };
     } else {
       return reply.code(400).send({
         error: 'invalid_fault',
-        message: 'kind is slow or slow_answer (with delayMs), error (with status) or drop',
+        message:
+          'kind is slow or slow_answer (with delayMs), error (with status, and retryAfterSeconds for 429) or drop',
       });
     }
     state.faults.add(target, fault, count);

@@ -10,7 +10,8 @@ export type Fault =
   | { kind: 'slow'; delayMs: number }
   /** Processes the call at once but holds the answer back: the client may die before it hears the result. */
   | { kind: 'slow_answer'; delayMs: number }
-  | { kind: 'error'; status: number }
+  /** A 429 also carries `retry-after`, as Smartcar's do. */
+  | { kind: 'error'; status: number; retryAfterSeconds?: number }
   | { kind: 'drop' };
 
 export class FaultPlan {

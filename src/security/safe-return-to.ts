@@ -8,8 +8,16 @@ const SAFE_PATH = /^\/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
 const ENCODED_DANGER = /%(2f|5c|0[0-9a-f]|1[0-9a-f]|7f)/i;
 const MAX_DECODING_LAYERS = 4;
 
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 function safeLayer(value: string): boolean {
-  return !value.startsWith('//') && !value.includes('\\') && !/[\u0000-\u001f\u007f]/.test(value);
+  return !value.startsWith('//') && !value.includes('\\') && !hasControlCharacter(value);
 }
 
 export function safeReturnTo(value: unknown): string {

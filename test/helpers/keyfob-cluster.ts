@@ -1,0 +1,126 @@
+/**
+ * Keyfob instances as separate processes on one Postgres and one Redis, against an external sandbox (strict reuse
+ * by default: a reused refresh token revokes the grant), with Alex's cars connected through the first instance and
+ * a browser per instance sharing that session. Used by the multi-instance and shutdown tests.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { parseKeyRing } from '../../src/config/key-ring-format.ts';
+import { createTokenVault } from '../../src/vault/token-vault.ts';
+import { Browser } from './browser.ts';
+import { ALEX_ACCOUNT } from './connected.ts';
+import { EXTERNAL_CLIENT_ID, externalSandbox } from './external-sandbox.ts';
+import { freePort } from './free-port.ts';
+import { spawnKeyfob } from './keyfob-process.ts';
+import { createTestDatabase } from './test-database.ts';
+
+export const STORM = 200;
+
+export async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0) {
+  const database = await createTestDatabase(t);
+  const dataDir = await mkdtemp(join(tmpdir(), 'keyfob-cluster-'));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
+  const publicUrl = `http://127.0.0.1:${ports[0]}`;
+  const {
+    sandbox,
+    env: providerEnv,
+    clientSecret,
+  } = await externalSandbox(t, publicUrl, {
+    refreshReuseGraceSeconds: reuseGraceSeconds,
+  });
+  const keys = `k1:${randomBytes(32).toString('base64')}`;
+  const env = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.databaseUrl,
+    REDIS_URL: process.env.REDIS_URL,
+    SESSION_SECRET: randomBytes(32).toString('base64url'),
+    TOKEN_ENCRYPTION_KEYS: keys,
+    UPSTREAM_TIMEOUT_MS: '10000',
+    ...providerEnv,
+  };
+  const processes = [];
+  for (const port of ports) processes.push(await spawnKeyfob(t, port, env));
+  const db = new pg.Client({ connectionString: database.databaseUrl });
+  // The test database is dropped WITH (FORCE) at the end, which may cut this connection first.
+  db.on('error', () => undefined);
+  await db.connect();
+  t.after(() => db.end().catch(() => undefined));
+  const redis = new Redis(process.env.REDIS_URL ?? '');
+  t.after(() => redis.quit());
+  // Connect Alex's cars through the first instance; the other browsers share its session cookie (Redis).
+  const first = new Browser(processes[0]?.url ?? '');
+  await first.connect({ account: ALEX_ACCOUNT });
+  const session = await first.request('GET', '/auth/session');
+  const tesla = session.json.vehicles.find((vehicle: { make: string }) => vehicle.make === 'TESLA').id as string;
+  const browsers = processes.map((instance) => {
+    const browser = new Browser(instance.url);
+    for (const [name, value] of first.cookies) browser.cookies.set(name, value);
+    return browser;
+  });
+  const vault = createTokenVault(parseKeyRing(keys).entries);
+  return {
+    sandbox,
+    clientSecret,
+    /** The environment and ports the instances run with, to start one again. */
+    env,
+    ports,
+    processes,
+    browsers,
+    tesla,
+    /** A direct database edit, announced on the invalidation channel as Keyfob's own writes are. */
+    expireAccessToken: async () => {
+      const { rows } = await db.query(`UPDATE grants SET access_expires_at = now() - interval '1 second' RETURNING id`);
+      for (const row of rows) await redis.publish('keyfob:invalidate', JSON.stringify({ kind: 'grant', id: row.id }));
+    },
+    /** The stored refresh token, decrypted, and the grant's status. */
+    stored: async () => {
+      const { rows } = await db.query('SELECT id, refresh_token_enc, status, version FROM grants');
+      const row = rows[0];
+      return {
+        status: row.status as string,
+        version: row.version as number,
+        refreshToken: row.refresh_token_enc
+          ? vault.decrypt(row.refresh_token_enc, { table: 'grants', column: 'refresh_token_enc', rowId: row.id })
+          : null,
+      };
+    },
+    refreshCalls: () => sandbox.state.calls.get('token.refresh_token'),
+    storm: async () => {
+      const started = performance.now();
+      const answers = await Promise.all(
+        Array.from({ length: STORM }, (_, i) =>
+          (browsers[i % browsers.length] as Browser).request('GET', `/api/vehicles/${tesla}/odometer`),
+        ),
+      );
+      return { statuses: answers.map((answer) => answer.status), answers, ms: performance.now() - started };
+    },
+  };
+}
+
+/** True when the stored refresh token is the newest: strict mode would revoke the grant for an older one. */
+export async function storedIsNewest(sandboxUrl: string, clientSecret: string, refreshToken: string | null) {
+  if (!refreshToken) return false;
+  const response = await fetch(`${sandboxUrl}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${EXTERNAL_CLIENT_ID}:${clientSecret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+  });
+  return response.status === 200;
+}
+
+export const needsServers = (t: TestContext) => {
+  if (process.env.DATABASE_URL && process.env.REDIS_URL) return false;
+  t.skip('needs DATABASE_URL and REDIS_URL: several instances share one Postgres and one Redis');
+  return true;
+};

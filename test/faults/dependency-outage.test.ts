@@ -59,6 +59,30 @@ function traffic(browser: Browser, paths: string[], phase: { current: string }) 
   };
 }
 
+/** Waits until a signed-in call works again, lets the traffic run a second longer, then stops it. */
+async function waitForRecovery(
+  t: TestContext,
+  browser: Browser,
+  load: ReturnType<typeof traffic>,
+  phase: { current: string },
+) {
+  await eventually(t, async () => (await browser.request('GET', '/api/vehicles')).status === 200, 'recovery');
+  phase.current = 'recovered';
+  await sleep(1_000);
+  await load.stop();
+}
+
+/** Every answer while the dependency was away: 503 naming it, retry-after, and quickly. */
+function assertFailedFast(down: Answer[], dependency: string, code: string) {
+  assert.ok(down.length >= 20, `${down.length} requests while ${dependency} was away`);
+  for (const answer of down) {
+    assert.equal(answer.status, 503, `${answer.path} while ${dependency} is away: ${answer.status} ${answer.error}`);
+    assert.equal(answer.error, code);
+    assert.equal(answer.retryAfter, '5');
+    assert.ok(answer.ms < 6_000, `${answer.path} failed fast (${answer.ms} ms)`);
+  }
+}
+
 function relayTarget(url: string) {
   const parsed = new URL(url);
   return { host: parsed.hostname, port: Number(parsed.port) };
@@ -110,19 +134,9 @@ test('Postgres stops mid-traffic: 503 fast with a clear body, no half-written re
   const grantsDuring = (await direct.query('SELECT row_to_json(g)::text AS row FROM grants g ORDER BY id')).rows;
   const refreshesDuring = (await sandboxCalls(keyfob))['token.refresh_token'] ?? 0;
   await relay.restore();
-  await eventually(t, async () => (await browser.request('GET', '/api/vehicles')).status === 200, 'recovery');
-  phase.current = 'recovered';
-  await sleep(1_000);
-  await load.stop();
-
+  await waitForRecovery(t, browser, load, phase);
   const down = load.answers.filter((answer) => answer.phase === 'down');
-  assert.ok(down.length >= 20, `${down.length} requests while Postgres was away`);
-  for (const answer of down) {
-    assert.equal(answer.status, 503, `${answer.path} while Postgres is away: ${answer.status} ${answer.error}`);
-    assert.equal(answer.error, 'database_unavailable');
-    assert.equal(answer.retryAfter, '5');
-    assert.ok(answer.ms < 6_000, `${answer.path} failed fast (${answer.ms} ms)`);
-  }
+  assertFailedFast(down, 'Postgres', 'database_unavailable');
   assert.equal(readyWhileDown.status, 503);
   assert.equal(((await readyWhileDown.json()) as { checks: { database: string } }).checks.database, 'unavailable');
   assert.equal(refreshesDuring, refreshesBefore, 'no refresh reached the provider without a database to store it');
@@ -157,19 +171,9 @@ test('Redis stops mid-traffic: sessions fail closed with 503, nobody is signed i
   const loginWhileDown = await fetch(`${keyfob.url}/auth/login`, { redirect: 'manual' });
   phase.current = 'transition';
   await relay.restore();
-  await eventually(t, async () => (await browser.request('GET', '/api/vehicles')).status === 200, 'recovery');
-  phase.current = 'recovered';
-  await sleep(1_000);
-  await load.stop();
-
+  await waitForRecovery(t, browser, load, phase);
   const down = load.answers.filter((answer) => answer.phase === 'down');
-  assert.ok(down.length >= 20, `${down.length} requests while Redis was away`);
-  for (const answer of down) {
-    assert.equal(answer.status, 503, `${answer.path} while Redis is away: ${answer.status} ${answer.error}`);
-    assert.equal(answer.error, 'session_store_unavailable');
-    assert.equal(answer.retryAfter, '5');
-    assert.ok(answer.ms < 6_000, `${answer.path} failed fast (${answer.ms} ms)`);
-  }
+  assertFailedFast(down, 'Redis', 'session_store_unavailable');
   assert.ok(
     load.answers.every((answer) => answer.authenticated !== false),
     'no answer ever said "signed out" for a signed-in browser',

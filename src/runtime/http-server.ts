@@ -6,6 +6,8 @@
  *   `requestTimeoutMs`, and Node checks those deadlines every second instead of its default 30 s, so a
  *   slowloris client holds a socket for seconds, not a minute.
  * - Huge headers: anything past 16 KiB is refused by Node's parser (431).
+ * - Clients that stop reading or writing: a socket silent for `idleTimeoutMs` is closed (longer than the slowest
+ *   answer Keyfob may legitimately take: a refresh and a call, each bounded by the upstream timeout).
  * The clientError answers are JSON, like every other answer of Keyfob.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,6 +20,7 @@ export function httpServerFactory(limits: {
   requestTimeoutMs: number;
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
 }) {
   return (handler: (request: IncomingMessage, response: ServerResponse) => void): Server => {
     const server = createServer(
@@ -30,6 +33,7 @@ export function httpServerFactory(limits: {
       },
       (request, response) => requestContext.run({}, () => handler(request, response)),
     );
+    server.setTimeout(limits.idleTimeoutMs);
     // CONNECT never reaches Fastify: Node hands it to this event, and Keyfob tunnels nothing.
     server.on('connect', (_request, socket: Socket) =>
       writeJsonAndClose(socket, 405, 'Method Not Allowed', {

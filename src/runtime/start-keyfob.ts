@@ -64,6 +64,7 @@ export async function startKeyfob(options: {
       requestTimeoutMs: config.requestTimeoutMs,
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5_000,
+      idleTimeoutMs: Math.max(30_000, 2 * config.upstreamTimeoutMs + 10_000),
     }),
     clientErrorHandler: answerClientError,
     return503OnClosing: true,

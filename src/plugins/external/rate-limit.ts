@@ -1,22 +1,34 @@
 /**
- * @fastify/rate-limit with its counters in Redis (shared by every instance) or, without REDIS_URL, in memory,
- * plus the per-IP limits of `/auth` and `/api` (security/rate-limits.ts); the areas add their per-session limits.
- * Registered before the session plugin so the per-IP check runs first. While Redis is away the counters are
- * skipped rather than failing requests: the session store is unreachable then too, so every call that needs a
- * session is already refused with 503.
+ * @fastify/rate-limit with its counters shared by every instance through Redis (counted in memory and settled in
+ * the background: security/batched-rate-limit-store.ts) or, without REDIS_URL, in memory, plus the per-IP limits of
+ * `/auth` and `/api` (security/rate-limits.ts); the areas add their per-session limits. Registered before the
+ * session plugin so the per-IP check runs first.
  */
-import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyRateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
+import { createBatchedRateLimitStore } from '../../security/batched-rate-limit-store.ts';
 import { perIpRateLimit } from '../../security/rate-limits.ts';
 
 export default fp(
   async (app) => {
+    let store: (new () => FastifyRateLimitStore) | undefined;
+    if (app.redis) {
+      const batched = createBatchedRateLimitStore(app.redis, {
+        prefix: 'keyfob:rate:',
+        onError: (error) => app.log.warn({ err: error.message }, 'rate-limit counts not settled with Redis'),
+      });
+      app.addHook('onClose', () => batched.close());
+      // The plugin constructs its store itself; every construction hands out the one shared set of counters.
+      store = class {
+        incr: FastifyRateLimitStore['incr'] = (key, callback, timeWindow, max) =>
+          batched.store.incr(key, callback as never, timeWindow, max);
+        child = () => this;
+      };
+    }
     await app.register(fastifyRateLimit, {
       global: false,
       timeWindow: app.config.rateLimits.windowMs,
-      skipOnError: true,
-      nameSpace: 'keyfob:rate:',
-      ...(app.redis ? { redis: app.redis } : {}),
+      ...(store ? { store } : {}),
     });
     app.addHook('onRequest', perIpRateLimit(app, app.config.rateLimits));
   },

@@ -4,10 +4,27 @@
  * HSTS when PUBLIC_URL is https. Every answer under `/auth` and `/api` (errors and unknown paths included) is
  * also `Cache-Control: no-store`: they hold personal data and session state no cache may keep.
  * Why not @fastify/helmet: it builds the helmet middleware again for every request (parsing the CSP each time),
- * which cost about 4% of a proxied call; here the middleware is built once.
+ * which cost about 4% of a proxied call. Here the middleware runs once, at start, against a recording response:
+ * its headers never vary per request (no nonces), so each answer gets the recorded set, added to Fastify's own
+ * header object (running the middleware on every raw response cost another 8%).
  */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import helmet from 'helmet';
+
+/** The headers a helmet middleware sets, recorded once. */
+function recordedHeaders(middleware: ReturnType<typeof helmet>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: string | number) => {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader: () => undefined,
+  };
+  middleware({} as IncomingMessage, response as unknown as ServerResponse, () => undefined);
+  return headers;
+}
 
 export default fp(
   async (app) => {
@@ -30,10 +47,12 @@ export default fp(
       strictTransportSecurity: app.config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
       crossOriginEmbedderPolicy: false,
     });
+    const headers = recordedHeaders(middleware);
+    const privateHeaders = { ...headers, 'cache-control': 'no-store' };
     app.addHook('onRequest', (request, reply, done) => {
-      const { url } = request.raw;
-      if (url?.startsWith('/api') || url?.startsWith('/auth')) reply.raw.setHeader('cache-control', 'no-store');
-      middleware(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+      const { url } = request;
+      reply.headers(url.startsWith('/api') || url.startsWith('/auth') ? privateHeaders : headers);
+      done();
     });
   },
   { name: 'helmet', dependencies: ['config'] },

@@ -27,17 +27,43 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, queryStart)}?${kept.join('&')}`;
 }
 
-/** Returns a copy of a log object with every sensitive field redacted and VINs masked, at any depth. */
-export function scrubLogObject(value: unknown, depth = 0): unknown {
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  // Only plain objects are walked: requests, replies and errors are left to pino's serializers.
+const PLAIN = 0;
+const SENSITIVE = 1;
+const VIN = 2;
+/** Field names seen before and what they are: every log line runs through here, with the same few names. */
+const keyKinds = new Map<string, number>();
+const MAX_REMEMBERED_KEYS = 1_000;
+
+function kindOf(key: string): number {
+  let kind = keyKinds.get(key);
+  if (kind === undefined) {
+    kind = SENSITIVE_KEY.test(key) ? SENSITIVE : VIN_KEY.test(key) ? VIN : PLAIN;
+    if (keyKinds.size < MAX_REMEMBERED_KEYS) keyKinds.set(key, kind);
+  }
+  return kind;
+}
+
+function isWalked(value: unknown): value is object {
+  if (value === null || typeof value !== 'object') return false;
+  // Only plain objects and arrays are walked: requests, replies and errors are left to pino's serializers.
   const prototype = Object.getPrototypeOf(value);
-  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) return value;
+  return Array.isArray(value) || prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * A log object with every sensitive field redacted and VINs masked, at any depth: the object itself when there is
+ * nothing to change (most lines: a few plain fields), otherwise a copy.
+ */
+export function scrubLogObject(value: unknown, depth = 0): unknown {
+  if (depth > 8 || !isWalked(value)) return value;
   if (Array.isArray(value)) return value.map((item) => scrubLogObject(item, depth + 1));
+  const entries = Object.entries(value);
+  if (entries.every(([key, item]) => kindOf(key) === PLAIN && !isWalked(item))) return value;
   const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (SENSITIVE_KEY.test(key)) copy[key] = '[redacted]';
-    else if (VIN_KEY.test(key)) copy[key] = typeof item === 'string' ? maskVin(item) : '[redacted]';
+  for (const [key, item] of entries) {
+    const kind = kindOf(key);
+    if (kind === SENSITIVE) copy[key] = '[redacted]';
+    else if (kind === VIN) copy[key] = typeof item === 'string' ? maskVin(item) : '[redacted]';
     else copy[key] = scrubLogObject(item, depth + 1);
   }
   return copy;

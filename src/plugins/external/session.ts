@@ -10,6 +10,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import fp from 'fastify-plugin';
 import { cacheSessionStore } from '../../cache/session-cache.ts';
+import { memoizedSigner } from '../../sessions/memoized-signer.ts';
 import { createMemorySessionStore } from '../../sessions/memory-session-store.ts';
 import { createRedisSessionStore } from '../../sessions/redis-session-store.ts';
 
@@ -33,7 +34,7 @@ export default fp(
     if (!app.redis) app.log.warn('sessions are kept in memory: run one instance only, and expect sign-outs on restart');
     await app.register(fastifyCookie);
     await app.register(fastifySession, {
-      secret: config.sessionSecret,
+      secret: memoizedSigner(config.sessionSecret),
       cookieName: sessionCookieName(config.secureCookies),
       saveUninitialized: false,
       rolling: false,

@@ -132,14 +132,20 @@ test('security headers on every answer; no-store on every /auth and /api answer;
     const where = `${answer.status} ${answer.url}`;
     assert.equal(answer.headers['x-content-type-options'], 'nosniff', where);
     assert.equal(answer.headers['referrer-policy'], 'no-referrer', where);
-    assert.match(answer.headers['content-security-policy'] ?? '', /default-src 'self'/, where);
     assert.match(answer.headers['content-security-policy'] ?? '', /frame-ancestors 'none'/, where);
     assert.equal(answer.headers['strict-transport-security'], undefined, `${where}: no HSTS over http`);
     const path = new URL(answer.url).pathname;
-    if (path.startsWith('/api') || path.startsWith('/auth'))
+    if (path.startsWith('/api') || path.startsWith('/auth')) {
       assert.equal(answer.headers['cache-control'], 'no-store', where);
+      assert.match(answer.headers['content-security-policy'] ?? '', /^default-src 'none'/, `${where}: loads nothing`);
+    } else {
+      assert.match(answer.headers['content-security-policy'] ?? '', /default-src 'self'/, where);
+      assert.match(answer.headers['content-security-policy'] ?? '', /script-src 'self'/, where);
+    }
   }
   const https = await startKeyfobUnderTest(t, { PUBLIC_URL: 'https://cars.example.com' });
-  const secure = await fetch(`${https.url}/healthz`);
-  assert.match(secure.headers.get('strict-transport-security') ?? '', /max-age=31536000/);
+  for (const path of ['/healthz', '/api/vehicles', '/auth/session']) {
+    const secure = await fetch(`${https.url}${path}`);
+    assert.match(secure.headers.get('strict-transport-security') ?? '', /max-age=31536000/, path);
+  }
 });

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { prepareDatabase } from '../db/prepare-database.ts';
-import { createPrismaClient } from '../db/prisma-client.ts';
+import { createDatabase } from '../db/prisma-client.ts';
 import { createAuditRepository } from '../repositories/audit.ts';
 import { refuseEmbeddedWhileServing } from './embedded-guard.ts';
 
@@ -52,9 +52,9 @@ try {
   const { config } = await loadConfig(process.env);
   refuseEmbeddedWhileServing(config.databaseUrl, 'audit');
   const database = await prepareDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const db = createPrismaClient(database);
+  const { db, pool } = createDatabase(database);
   try {
-    const events = await createAuditRepository(db, console).list(filter);
+    const events = await createAuditRepository(db, pool, console).list(filter);
     for (const event of events) {
       const row = { ...event, id: event.id.toString(), at: event.at.toISOString() };
       if (json) {

@@ -1,15 +1,32 @@
-/** The Prisma client over the `pg` driver adapter: the same code path for PGlite and a real Postgres. */
+/**
+ * The Prisma client over the `pg` driver adapter: the same code path for PGlite and a real Postgres. The pg pool
+ * is ours and shared with the few statements that bypass Prisma (repositories/audit.ts says why).
+ */
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 
 export type Database = PrismaClient;
 
-export function createPrismaClient(options: { connectionString: string; maxPoolSize?: number | undefined }): Database {
-  const adapter = new PrismaPg({
+/** The connection pool under Prisma, for plain SQL where Prisma's engine costs more than it gives. */
+export type SqlPool = Pick<pg.Pool, 'query'>;
+
+export function createDatabase(options: { connectionString: string; maxPoolSize?: number | undefined }): {
+  db: Database;
+  pool: SqlPool;
+} {
+  const pool = new pg.Pool({
     connectionString: options.connectionString,
     ...(options.maxPoolSize ? { max: options.maxPoolSize } : {}),
     // A dead database must fail a request quickly rather than hang it.
     connectionTimeoutMillis: 5_000,
   });
-  return new PrismaClient({ adapter });
+  // The adapter listens for the pool's errors (an idle connection dropped by the server) and ends the pool on
+  // $disconnect.
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  return { db, pool };
+}
+
+export function createPrismaClient(options: { connectionString: string; maxPoolSize?: number | undefined }): Database {
+  return createDatabase(options).db;
 }

@@ -120,12 +120,15 @@ test('Postgres stops mid-traffic: 503 fast with a clear body, no half-written re
   const load = traffic(browser, [`/api/vehicles/${tesla}/odometer`, '/api/vehicles', '/auth/session'], phase);
   await sleep(500);
   await relay.cut();
-  phase.current = 'down';
+  phase.current = 'transition';
   // While Postgres is away, the access token expires: requests now need a refresh, which needs the database first.
+  // (Until the cached lookups are evicted, a request may still be served from them: that is the transition.)
   await direct.query(`UPDATE grants SET access_expires_at = now() - interval '1 second'`);
   for (const grant of (await direct.query<{ id: string }>('SELECT id FROM grants')).rows) {
     await keyfob.app.bus.publish({ kind: 'grant', id: grant.id });
   }
+  await sleep(100);
+  phase.current = 'down';
   const refreshesBefore = (await sandboxCalls(keyfob))['token.refresh_token'] ?? 0;
   const grantsBefore = (await direct.query('SELECT row_to_json(g)::text AS row FROM grants g ORDER BY id')).rows;
   await sleep(2_000);

@@ -14,7 +14,7 @@ function createRepositories(app: FastifyInstance) {
     users: createUserRepository(app.db),
     grants,
     vehicles: createVehicleRepository(app.db, app.vault, grants),
-    audit: createAuditRepository(app.db, app.log),
+    audit: createAuditRepository(app.db, app.sql, app.log),
   };
 }
 

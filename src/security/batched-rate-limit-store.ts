@@ -103,7 +103,11 @@ export function createBatchedRateLimitStore(
       const now = Date.now();
       let counter = counters.get(key);
       if (!counter || counter.windowEndsAt <= now) {
-        if (!counter && counters.size >= maxKeys) forgetEndedWindows(now);
+        if (!counter && counters.size >= maxKeys) {
+          forgetEndedWindows(now);
+          // Still full (a flood of distinct addresses): the oldest key goes, so memory stays bounded.
+          if (counters.size >= maxKeys) counters.delete(counters.keys().next().value as string);
+        }
         // A window this instance has not seen yet (or that ended): counted from here until Redis says otherwise.
         counter = { settled: 0, pending: 0, inFlight: 0, windowEndsAt: now + timeWindow, windowMs: timeWindow };
         counters.set(key, counter);

@@ -43,7 +43,6 @@ interface SettlingRedis extends Redis {
 
 export interface BatchedRateLimitStore {
   incr(key: string, callback: IncrCallback, timeWindow: number, max: number): void;
-  child(): BatchedRateLimitStore;
 }
 
 export function createBatchedRateLimitStore(
@@ -65,6 +64,7 @@ export function createBatchedRateLimitStore(
   async function flush() {
     const now = Date.now();
     const rounds: Promise<void>[] = [];
+    let failure: Error | undefined;
     for (const [key, counter] of counters) {
       if (counter.pending === 0 || counter.inFlight > 0) continue;
       const delta = counter.pending;
@@ -81,12 +81,14 @@ export function createBatchedRateLimitStore(
             // Redis is away: keep the counts for the next round, and go on limiting on what this instance saw.
             counter.inFlight = 0;
             counter.pending += delta;
-            options.onError?.(error);
+            failure = error;
           },
         ),
       );
     }
     await Promise.all(rounds);
+    // One report per round, however many keys it failed to settle.
+    if (failure) options.onError?.(failure);
     if (counters.size > maxKeys / 2) forgetEndedWindows(now);
   }
 
@@ -118,8 +120,6 @@ export function createBatchedRateLimitStore(
         ttl: Math.max(counter.windowEndsAt - now, 0),
       });
     },
-    // The plugin asks for a child store per route or limiter; keys already say which limiter they belong to.
-    child: () => store,
   };
   return {
     store,

@@ -18,7 +18,8 @@ export default fp(
         onError: (error) => app.log.warn({ err: error.message }, 'rate-limit counts not settled with Redis'),
       });
       app.addHook('onClose', () => batched.close());
-      // The plugin constructs its store itself; every construction hands out the one shared set of counters.
+      // The plugin constructs its store itself, and asks for a child per route or limiter: every one of them
+      // hands out the one shared set of counters (the keys already say which limiter they belong to).
       store = class {
         incr: FastifyRateLimitStore['incr'] = (key, callback, timeWindow, max) =>
           batched.store.incr(key, callback as never, timeWindow, max);

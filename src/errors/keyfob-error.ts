@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   DATABASE_UNAVAILABLE: 'database_unavailable',
   SESSION_STORE_UNAVAILABLE: 'session_store_unavailable',
   REQUEST_TIMEOUT: 'request_timeout',
+  HEADERS_TOO_LARGE: 'headers_too_large',
+  METHOD_NOT_ALLOWED: 'method_not_allowed',
   INTERNAL: 'internal_error',
 } as const;
 

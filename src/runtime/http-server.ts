@@ -12,6 +12,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { ERROR_CODES, type ErrorCode } from '../errors/keyfob-error.ts';
 import { requestContext } from '../logging/request-context.ts';
 
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -37,7 +38,7 @@ export function httpServerFactory(limits: {
     // CONNECT never reaches Fastify: Node hands it to this event, and Keyfob tunnels nothing.
     server.on('connect', (_request, socket: Socket) =>
       writeJsonAndClose(socket, 405, 'Method Not Allowed', {
-        error: 'method_not_allowed',
+        error: ERROR_CODES.METHOD_NOT_ALLOWED,
         message: 'CONNECT is not supported',
       }),
     );
@@ -45,17 +46,26 @@ export function httpServerFactory(limits: {
   };
 }
 
-const CLIENT_ERRORS: Record<string, { status: number; reason: string; message: string }> = {
+const CLIENT_ERRORS: Record<string, { status: number; reason: string; code: ErrorCode; message: string }> = {
   HPE_HEADER_OVERFLOW: {
     status: 431,
     reason: 'Request Header Fields Too Large',
+    code: ERROR_CODES.HEADERS_TOO_LARGE,
     message: `request headers are larger than ${MAX_HEADER_BYTES} bytes`,
   },
   ERR_HTTP_REQUEST_TIMEOUT: {
     status: 408,
     reason: 'Request Timeout',
+    code: ERROR_CODES.REQUEST_TIMEOUT,
     message: 'the request did not arrive in time',
   },
+};
+
+const NOT_HTTP = {
+  status: 400,
+  reason: 'Bad Request',
+  code: ERROR_CODES.BAD_REQUEST,
+  message: 'the request is not valid HTTP',
 };
 
 /** Fastify's `clientErrorHandler`: a JSON answer when the socket can still take one, then close it. */
@@ -64,15 +74,8 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket) 
     socket.destroy();
     return;
   }
-  const known = CLIENT_ERRORS[error.code ?? ''] ?? {
-    status: 400,
-    reason: 'Bad Request',
-    message: 'the request is not valid HTTP',
-  };
-  writeJsonAndClose(socket, known.status, known.reason, {
-    error: known.status === 400 ? 'bad_request' : known.status === 408 ? 'request_timeout' : 'headers_too_large',
-    message: known.message,
-  });
+  const known = CLIENT_ERRORS[error.code ?? ''] ?? NOT_HTTP;
+  writeJsonAndClose(socket, known.status, known.reason, { error: known.code, message: known.message });
 }
 
 /** An answer written straight on the socket, for requests Fastify never sees. */

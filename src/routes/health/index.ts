@@ -25,9 +25,15 @@ async function within(check: () => Promise<unknown>): Promise<CheckResult> {
   }
 }
 
-const checksSchema = {
+const readinessSchema = {
   type: 'object',
-  properties: { database: { type: 'string' }, redis: { type: 'string' }, provider: { type: 'string' } },
+  properties: {
+    status: { type: 'string' },
+    checks: {
+      type: 'object',
+      properties: { database: { type: 'string' }, redis: { type: 'string' }, provider: { type: 'string' } },
+    },
+  },
 } as const;
 
 export default async function healthRoutes(app: FastifyInstance) {
@@ -46,8 +52,8 @@ export default async function healthRoutes(app: FastifyInstance) {
     {
       schema: {
         response: {
-          '2xx': { type: 'object', properties: { status: { type: 'string' }, checks: checksSchema } },
-          503: { type: 'object', properties: { status: { type: 'string' }, checks: checksSchema } },
+          200: readinessSchema,
+          503: readinessSchema,
         },
       },
     },

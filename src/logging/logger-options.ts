@@ -50,8 +50,7 @@ export function loggerOptions(level: string): LoggerOptions {
 export function fastifyLoggerOptions(
   level: string,
   stream?: NodeJS.WritableStream,
-  extra: Pick<LoggerOptions, 'mixin'> = {},
 ): NonNullable<FastifyServerOptions['logger']> {
-  const options = { ...loggerOptions(level), ...extra };
+  const options = loggerOptions(level);
   return stream ? { ...options, stream } : options;
 }

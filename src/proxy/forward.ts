@@ -10,7 +10,7 @@ import type { ProviderAdapter, ProxyRoute } from '../providers/provider-adapter.
 import { callUpstream, jsonOf, type UpstreamAnswer } from '../providers/upstream-client.ts';
 import type { GrantTokens } from '../repositories/grants.ts';
 import type { OwnedVehicle } from '../repositories/vehicles.ts';
-import type { AccessTokens } from '../tokens/access-tokens.ts';
+import type { AccessTokens, RefreshLog } from '../tokens/access-tokens.ts';
 import type { AppTokens } from '../tokens/app-tokens.ts';
 import { FORWARDED_REQUEST_HEADERS, isReturnedHeader } from './header-policy.ts';
 
@@ -28,6 +28,7 @@ function credentialsFor(
   provider: ProviderAdapter,
   accessTokens: AccessTokens,
   appTokens: AppTokens,
+  log: RefreshLog,
 ): Credentials {
   if (route.credentials === 'application' && provider.appTokens) {
     const request = provider.appTokens.request;
@@ -41,8 +42,8 @@ function credentialsFor(
     };
   }
   return {
-    token: () => accessTokens.forGrant(vehicle.grantId, { current: grant }),
-    renew: (refused) => accessTokens.forGrant(vehicle.grantId, { staleToken: refused }),
+    token: () => accessTokens.forGrant(vehicle.grantId, { current: grant, log }),
+    renew: (refused) => accessTokens.forGrant(vehicle.grantId, { staleToken: refused, log }),
     extraHeaders: {},
   };
 }
@@ -79,6 +80,7 @@ export async function forward(options: {
     options.provider,
     options.accessTokens,
     options.appTokens,
+    request.log,
   );
   const send = async (token: string) => {
     const started = performance.now();

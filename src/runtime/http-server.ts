@@ -1,7 +1,6 @@
 /**
  * The Node HTTP server under Fastify, and the answers to clients that never send a whole request.
  *
- * - Every request runs inside its own request context (logging/request-context.ts).
  * - Slow clients: the headers must arrive within `headersTimeoutMs` and the whole request within
  *   `requestTimeoutMs`, and Node checks those deadlines every second instead of its default 30 s, so a
  *   slowloris client holds a socket for seconds, not a minute.
@@ -13,7 +12,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ERROR_CODES, type ErrorCode } from '../errors/keyfob-error.ts';
-import { requestContext } from '../logging/request-context.ts';
 
 export const MAX_HEADER_BYTES = 16 * 1024;
 
@@ -32,7 +30,7 @@ export function httpServerFactory(limits: {
         connectionsCheckingInterval: 1_000,
         keepAliveTimeout: limits.keepAliveTimeoutMs,
       },
-      (request, response) => requestContext.run({}, () => handler(request, response)),
+      handler,
     );
     server.setTimeout(limits.idleTimeoutMs);
     // CONNECT never reaches Fastify: Node hands it to this event, and Keyfob tunnels nothing.

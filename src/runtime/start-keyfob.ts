@@ -11,7 +11,6 @@ import keyfob from '../app.ts';
 import { type Config, loadConfig } from '../config/load-config.ts';
 import { prepareDatabase } from '../db/prepare-database.ts';
 import { fastifyLoggerOptions } from '../logging/logger-options.ts';
-import { BINDS_REQUEST_ID, requestContext, requestIdMixin } from '../logging/request-context.ts';
 import { sandboxOptionsFrom } from '../sandbox/options-from-config.ts';
 import { type RunningSandbox, startSandbox } from '../sandbox/start-sandbox.ts';
 import { answerClientError, httpServerFactory } from './http-server.ts';
@@ -42,19 +41,9 @@ export async function startKeyfob(options: {
 }): Promise<RunningKeyfob> {
   const { config, notices } = await loadConfig(options.env);
   const app = Fastify({
-    logger: fastifyLoggerOptions(config.logLevel, options.logStream, { mixin: requestIdMixin }),
+    logger: fastifyLoggerOptions(config.logLevel, options.logStream),
     // Request ids are ours: a client-chosen id could forge or collide with another request's log lines.
-    genReqId: () => {
-      const reqId = randomUUID();
-      const context = requestContext.getStore();
-      if (context) context.reqId = reqId;
-      return reqId;
-    },
-    childLoggerFactory: (logger, bindings, childOptions) => {
-      const child = logger.child(bindings, childOptions);
-      Object.defineProperty(child, BINDS_REQUEST_ID, { value: true });
-      return child;
-    },
+    genReqId: () => randomUUID(),
     // logging/request-log.ts writes one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,

@@ -54,6 +54,7 @@ export type KeepAliveOutcome = 'refreshed' | 'not_needed' | OAuthFailure;
 export function createAccessTokens(deps: {
   grants: GrantRepository;
   provider: ProviderAdapter;
+  /** For work no request asked for (the keep-alive job); requests pass their own logger to `forGrant`. */
   log: RefreshLog;
   loginUrl: string;
   /** Queue on the grant's row lock across instances (false only for the single-process embedded database). */
@@ -75,6 +76,7 @@ export function createAccessTokens(deps: {
   async function refreshLocked(
     grantId: string,
     stillNeeded: (current: GrantTokens) => boolean,
+    log: RefreshLog,
     client?: DatabaseClient,
   ): Promise<Outcome> {
     const current = await deps.grants.findTokens(grantId, client);
@@ -101,28 +103,32 @@ export function createAccessTokens(deps: {
       client,
     );
     if (!stored) return { failure: 'grant_refused', cause: undefined, changed: false };
-    deps.log.info({ grantId }, 'token refreshed');
+    log.info({ grantId }, 'token refreshed');
     return { token: tokens.accessToken, refreshed: true, changed: true };
   }
 
-  async function refreshOnce(grantId: string, stillNeeded: (current: GrantTokens) => boolean): Promise<Outcome> {
+  async function refreshOnce(
+    grantId: string,
+    stillNeeded: (current: GrantTokens) => boolean,
+    log: RefreshLog,
+  ): Promise<Outcome> {
     const outcome = deps.lockAcrossInstances
       ? await deps.grants.withRowLock(grantId, deps.lockTimeoutMs, (client) =>
-          refreshLocked(grantId, stillNeeded, client),
+          refreshLocked(grantId, stillNeeded, log, client),
         )
-      : await refreshLocked(grantId, stillNeeded);
+      : await refreshLocked(grantId, stillNeeded, log);
     // Announced only now, after the lock's transaction committed: an instance that evicts and reloads at once
     // must read the new row, not the one still being replaced.
     if (outcome.changed) await deps.onGrantChanged?.(grantId);
     deps.onOutcome?.(
       'token' in outcome ? (outcome.refreshed ? 'refreshed' : 'reused_other_instance') : outcome.failure,
     );
-    if (!('token' in outcome)) deps.log.warn({ grantId, failure: outcome.failure }, 'token refresh failed');
+    if (!('token' in outcome)) log.warn({ grantId, failure: outcome.failure }, 'token refresh failed');
     return outcome;
   }
 
-  async function refresh(grantId: string, staleToken: string | undefined): Promise<string> {
-    const outcome = await refreshOnce(grantId, (current) => !usable(current, staleToken));
+  async function refresh(grantId: string, staleToken: string | undefined, log: RefreshLog): Promise<string> {
+    const outcome = await refreshOnce(grantId, (current) => !usable(current, staleToken), log);
     if ('token' in outcome) return outcome.token;
     if (outcome.failure === 'grant_refused') throw reauthRequired(deps.loginUrl);
     const error = oauthFailureError(outcome.failure, outcome.cause);
@@ -132,11 +138,12 @@ export function createAccessTokens(deps: {
 
   /**
    * A usable access token for the grant; `staleToken` is the one the provider just answered 401 to, `current` the
-   * grant as the caller just read it (saves a query on the proxy's hot path).
+   * grant as the caller just read it (saves a query on the proxy's hot path), `log` the request's logger: a refresh
+   * logs under the id of the request that started it (requests that join its flight share it).
    */
   async function forGrant(
     grantId: string,
-    options: { staleToken?: string; current?: GrantTokens } = {},
+    options: { staleToken?: string; current?: GrantTokens; log?: RefreshLog } = {},
   ): Promise<string> {
     const grant = options.current ?? (await deps.grants.findTokens(grantId));
     if (grant?.status !== 'active' || !grant.accessToken) throw reauthRequired(deps.loginUrl);
@@ -146,7 +153,7 @@ export function createAccessTokens(deps: {
     coolingDown.delete(grantId);
     let flight = inFlight.get(grantId);
     if (!flight) {
-      flight = refresh(grantId, options.staleToken).finally(() => inFlight.delete(grantId));
+      flight = refresh(grantId, options.staleToken, options.log ?? deps.log).finally(() => inFlight.delete(grantId));
       inFlight.set(grantId, flight);
     }
     return flight;
@@ -165,6 +172,7 @@ export function createAccessTokens(deps: {
     const outcome = await refreshOnce(
       grantId,
       (current) => current.refreshExpiresAt === null || current.refreshExpiresAt.getTime() < before.getTime(),
+      deps.log,
     );
     if ('token' in outcome) return outcome.refreshed ? 'refreshed' : 'not_needed';
     return outcome.failure;

@@ -67,7 +67,7 @@ export default async function vehicleRoutes(app: FastifyInstance) {
 
   app.delete('/:vehicleId', { schema: { params } }, async (request) => {
     const { vehicle, grant } = await ownedVehicle(request);
-    const token = await app.accessTokens.forGrant(vehicle.grantId, { current: grant });
+    const token = await app.accessTokens.forGrant(vehicle.grantId, { current: grant, log: request.log });
     await app.provider.disconnect(token, vehicle.providerVehicleId);
     await app.db.$transaction(async (tx) => {
       await app.repos.vehicles.remove(vehicle.id, tx);

@@ -1,47 +1,47 @@
 /**
  * Wraps a session store with an in-process read cache (see coherent-cache.ts). Every write (save, destroy) goes
- * to the store first, then evicts this instance's copy and tells the others to evict theirs. Each read hands out
- * a fresh copy, so one request's changes never leak into another's.
+ * to the store first, then evicts this instance's copy and tells the others to evict theirs. Cached sessions are
+ * deeply frozen and shared by the requests that read them: a request that changes its session makes a new
+ * object (sessions/browser-session.ts), so one request's changes never leak into another's.
  */
-import type { SessionStore } from '@fastify/session';
-import type { Session } from 'fastify';
+
+import type { SessionData, SessionStore } from '../sessions/session-store.ts';
 import { CoherentCache } from './coherent-cache.ts';
 import type { InvalidationBus } from './invalidation-bus.ts';
 
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export function cacheSessionStore(store: SessionStore, bus: InvalidationBus, maxAgeMs = 30_000): SessionStore {
-  // The stored JSON, or '' for "no such session".
-  const cache = new CoherentCache<string>(bus, 50_000, maxAgeMs);
+  // null: "no such session", remembered too (a forged or expired id costs one store read per 30 s, not one per call).
+  const cache = new CoherentCache<SessionData | null>(bus, 50_000, maxAgeMs);
   bus.onMessage((message) => {
     if (message.kind === 'session') cache.evict(message.id);
   });
-  const read = (sessionId: string) =>
-    new Promise<string>((resolve, reject) =>
-      store.get(sessionId, (error, session) =>
-        error ? reject(error) : resolve(session ? JSON.stringify(session) : ''),
-      ),
-    );
-  const afterWrite = (sessionId: string, callback: (error?: unknown) => void) => (error?: unknown) => {
+  const written = async (sessionId: string) => {
     cache.evict(sessionId);
-    if (error) return callback(error);
-    bus.publish({ kind: 'session', id: sessionId }).then(
-      () => callback(),
-      (publishError: Error) => callback(publishError),
-    );
+    await bus.publish({ kind: 'session', id: sessionId });
   };
   return {
-    get(sessionId, callback) {
-      cache
-        .load(sessionId, () => read(sessionId))
-        .then(
-          (text) => callback(null, text === '' ? null : (JSON.parse(text) as Session)),
-          (error: Error) => callback(error),
-        );
+    load: (sessionId) => cache.load(sessionId, async () => deepFreeze(await store.load(sessionId))),
+    async save(sessionId, data, ttlMs, mode) {
+      try {
+        return await store.save(sessionId, data, ttlMs, mode);
+      } finally {
+        await written(sessionId);
+      }
     },
-    set(sessionId, session, callback) {
-      store.set(sessionId, session, afterWrite(sessionId, callback));
-    },
-    destroy(sessionId, callback) {
-      store.destroy(sessionId, afterWrite(sessionId, callback));
+    async destroy(sessionId) {
+      try {
+        await store.destroy(sessionId);
+      } finally {
+        await written(sessionId);
+      }
     },
   };
 }

@@ -7,6 +7,8 @@
  * - Huge headers: anything past 16 KiB is refused by Node's parser (431).
  * - Clients that stop reading or writing: a socket silent for `idleTimeoutMs` is closed (longer than the slowest
  *   answer Keyfob may legitimately take: a refresh and a call, each bounded by the upstream timeout).
+ * - Request targets other than a path (absolute-form `GET http://host/...`, or `*`) are refused with 400: Keyfob
+ *   is no forward proxy, and a target naming another host must not be served as if it named Keyfob.
  * The clientError answers are JSON, like every other answer of Keyfob.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,6 +16,7 @@ import type { Socket } from 'node:net';
 import { ERROR_CODES, type ErrorCode } from '../errors/keyfob-error.ts';
 
 export const MAX_HEADER_BYTES = 16 * 1024;
+const SLASH = 47;
 
 export function httpServerFactory(limits: {
   requestTimeoutMs: number;
@@ -30,7 +33,16 @@ export function httpServerFactory(limits: {
         connectionsCheckingInterval: 1_000,
         keepAliveTimeout: limits.keepAliveTimeoutMs,
       },
-      handler,
+      (request, response) => {
+        if (request.url?.charCodeAt(0) === SLASH) return handler(request, response);
+        const body = JSON.stringify({ error: ERROR_CODES.BAD_REQUEST, message: 'the request target must be a path' });
+        response.writeHead(400, {
+          'content-type': 'application/json; charset=utf-8',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        });
+        response.end(body);
+      },
     );
     server.setTimeout(limits.idleTimeoutMs);
     // CONNECT never reaches Fastify: Node hands it to this event, and Keyfob tunnels nothing.

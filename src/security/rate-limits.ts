@@ -49,13 +49,11 @@ export function perIpRateLimit(app: FastifyInstance, limits: Config['rateLimits'
   };
 }
 
-/** A `preHandler` hook applying an area's per-session limit. */
+/** An area's per-session limit, for a hook to await once the session is attached. */
 export function perSessionRateLimit(app: FastifyInstance, area: Area, max: number): Check {
   if (max === 0) return async () => undefined;
   const check = limiter(app, area, 'session', max, (request) => request.session.sessionId);
   return async (request) => {
-    const { session } = request;
-    if (session.userId === undefined && session.pendingLogins === undefined) return;
-    await check(request);
+    if (request.session.existing) await check(request);
   };
 }

@@ -1,8 +1,8 @@
-/** A hook answering 401 JSON unless the session belongs to a signed-in user. */
+/** Refuses (401 JSON) a request whose session does not belong to a signed-in user. */
 import type { FastifyRequest } from 'fastify';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
 
-export async function requireSession(request: FastifyRequest) {
+export function requireSession(request: FastifyRequest): void {
   if (!request.session.userId) {
     throw new KeyfobError(ERROR_CODES.UNAUTHENTICATED, 401, 'sign in first', { details: { loginUrl: '/auth/login' } });
   }

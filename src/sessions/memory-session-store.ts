@@ -1,12 +1,10 @@
 /**
- * The embedded-mode session store: a Map in this process, with the same no-resurrection rule as the Redis store.
+ * The embedded-mode session store: a Map in this process, with the same create / update rules as the Redis store.
  * Sessions are lost on restart and not shared between instances; the log says so at start.
  */
-import type { SessionStore } from '@fastify/session';
-import type { Session } from 'fastify';
-import { markStored, serialise, ttlMs, wasStoredBefore } from './stored-session.ts';
+import type { SessionData, SessionStore } from './session-store.ts';
 
-export function createMemorySessionStore(idleTimeoutMs: number): SessionStore & { size(): number } {
+export function createMemorySessionStore(): SessionStore & { size(): number } {
   const sessions = new Map<string, { value: string; expiresAt: number }>();
   const live = (sessionId: string) => {
     const entry = sessions.get(sessionId);
@@ -19,21 +17,19 @@ export function createMemorySessionStore(idleTimeoutMs: number): SessionStore & 
   }, 60_000);
   sweep.unref();
   return {
-    set(sessionId, session, callback) {
-      const exists = live(sessionId) !== undefined;
-      if (exists === wasStoredBefore(session)) {
-        sessions.set(sessionId, { value: serialise(session), expiresAt: Date.now() + ttlMs(session, idleTimeoutMs) });
-        markStored(session);
-      }
-      callback();
-    },
-    get(sessionId, callback) {
+    async load(sessionId) {
       const entry = live(sessionId);
-      callback(null, entry ? (JSON.parse(entry.value) as Session) : null);
+      // Stored as JSON, as in Redis: a caller can never reach into the stored copy.
+      return entry ? (JSON.parse(entry.value) as SessionData) : null;
     },
-    destroy(sessionId, callback) {
+    async save(sessionId, data, ttlMs, mode) {
+      const exists = live(sessionId) !== undefined;
+      if (exists !== (mode === 'update')) return false;
+      sessions.set(sessionId, { value: JSON.stringify(data), expiresAt: Date.now() + ttlMs });
+      return true;
+    },
+    async destroy(sessionId) {
       sessions.delete(sessionId);
-      callback();
     },
     size: () => sessions.size,
   };

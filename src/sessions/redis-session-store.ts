@@ -1,13 +1,10 @@
 /**
- * A session store on Redis. A session seen before is written with `SET ... XX` (only if it still exists), so a
- * request that loaded a session before a logout cannot re-create it by saving after; a new session is written
- * with `NX`. Each key expires with the session's idle timeout.
+ * The production session store: one Redis key per session (`SET ... NX` to create, `SET ... XX` to update, so a
+ * destroyed session stays destroyed), expiring with the session. Every instance shares it.
  */
-import type { SessionStore } from '@fastify/session';
-import type { Session } from 'fastify';
 import type { Redis } from 'ioredis';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
-import { markStored, serialise, ttlMs, wasStoredBefore } from './stored-session.ts';
+import type { SessionData, SessionStore } from './session-store.ts';
 
 const PREFIX = 'keyfob:session:';
 
@@ -20,42 +17,32 @@ function unavailable(cause: Error): KeyfobError {
     ERROR_CODES.SESSION_STORE_UNAVAILABLE,
     503,
     'the session store is unavailable; try again shortly',
-    {
-      cause,
-      expose: true,
-      details: { retryAfterSeconds: 5 },
-    },
+    { cause, expose: true, details: { retryAfterSeconds: 5 } },
   );
 }
 
-export function createRedisSessionStore(redis: Redis, idleTimeoutMs: number): SessionStore {
+export function createRedisSessionStore(redis: Redis): SessionStore {
   return {
-    set(sessionId, session, callback) {
+    async load(sessionId) {
+      const value = await redis.get(PREFIX + sessionId).catch((error: Error) => {
+        throw unavailable(error);
+      });
+      return value ? (JSON.parse(value) as SessionData) : null;
+    },
+    async save(sessionId, data, ttlMs, mode) {
       const key = PREFIX + sessionId;
-      const value = serialise(session);
-      const ttl = ttlMs(session, idleTimeoutMs);
-      const write = wasStoredBefore(session)
-        ? redis.set(key, value, 'PX', ttl, 'XX')
-        : redis.set(key, value, 'PX', ttl, 'NX');
-      write
-        .then((result) => {
-          // null: NX found the id taken, or XX found the session gone (destroyed): nothing was written.
-          if (result === 'OK') markStored(session);
-          callback();
-        })
-        .catch((error: Error) => callback(unavailable(error)));
+      const value = JSON.stringify(data);
+      const write =
+        mode === 'create' ? redis.set(key, value, 'PX', ttlMs, 'NX') : redis.set(key, value, 'PX', ttlMs, 'XX');
+      const written = await write.catch((error: Error) => {
+        throw unavailable(error);
+      });
+      return written === 'OK';
     },
-    get(sessionId, callback) {
-      redis
-        .get(PREFIX + sessionId)
-        .then((value) => callback(null, value ? (JSON.parse(value) as Session) : null))
-        .catch((error: Error) => callback(unavailable(error)));
-    },
-    destroy(sessionId, callback) {
-      redis
-        .del(PREFIX + sessionId)
-        .then(() => callback())
-        .catch((error: Error) => callback(unavailable(error)));
+    async destroy(sessionId) {
+      await redis.del(PREFIX + sessionId).catch((error: Error) => {
+        throw unavailable(error);
+      });
     },
   };
 }

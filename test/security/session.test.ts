@@ -60,6 +60,12 @@ test('idle expiry: a session unused for longer than the idle timeout is over', a
   await sleep(2_500);
   const idle = await browser.request('GET', '/api/vehicles');
   assert.equal(idle.status, 401);
+  assert.match(
+    idle.headers.get('set-cookie') ?? '',
+    /^keyfob=; Max-Age=0/,
+    'the cookie of an ended session is cleared',
+  );
+  assert.equal(browser.cookies.size, 0);
   assert.equal((await browser.request('GET', '/auth/session')).json.authenticated, false);
 });
 

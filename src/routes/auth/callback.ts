@@ -92,9 +92,8 @@ export function callbackRoute(app: FastifyInstance) {
       }
       // A new session id for the signed-in session: an id planted before login is worthless after it.
       await request.session.regenerate();
-      request.session.userId = stored.userId;
-      request.session.createdAt = Date.now();
-      request.session.lastSeenAt = request.session.createdAt;
+      const now = Date.now();
+      request.session.update({ userId: stored.userId, createdAt: now, lastSeenAt: now });
       await audit('connected', 302, stored.userId);
       return reply.redirect(pending.returnTo, 302);
     },

@@ -1,7 +1,7 @@
 /**
  * `/auth/*`: the sign-in flow and the session (answers are `Cache-Control: no-store`, see helmet.ts). Besides the
- * per-IP rate limit at the root, every request is refused when its `Origin` is not Keyfob's (403) or its session
- * is over the per-session limit (429).
+ * per-IP rate limit at the root, every request is refused when its `Origin` is not Keyfob's (403), before its
+ * session is read, or when its session is over the per-session limit (429).
  */
 import type { FastifyInstance } from 'fastify';
 import { perSessionRateLimit } from '../../security/rate-limits.ts';
@@ -12,8 +12,14 @@ import { logoutRoute } from './logout.ts';
 import { sessionRoute } from './session.ts';
 
 export default async function authRoutes(app: FastifyInstance) {
-  app.addHook('onRequest', requireSameOrigin(app.config.publicUrl));
-  app.addHook('preValidation', perSessionRateLimit(app, 'auth', app.config.rateLimits.auth.perSession));
+  const sameOrigin = requireSameOrigin(app.config.publicUrl);
+  const perSession = perSessionRateLimit(app, 'auth', app.config.rateLimits.auth.perSession);
+  app.addHook('onRequest', async (request) => {
+    sameOrigin(request);
+    await app.sessions.attach(request);
+    await perSession(request);
+  });
+  app.addHook('onSend', app.sessions.commit);
   loginRoute(app);
   callbackRoute(app);
   sessionRoute(app);

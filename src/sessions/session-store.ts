@@ -1,0 +1,25 @@
+/**
+ * What Keyfob keeps per browser session, and the store interface the Redis and in-memory stores implement.
+ * Stores never bring a destroyed session back: a session is created only under an unused id, and updated only
+ * while it still exists, so a request in flight during a logout cannot re-create the session by saving after it.
+ */
+import type { PendingLogin } from '../connect/pending-logins.ts';
+
+export interface SessionData {
+  /** Milliseconds since the epoch when this session began; the absolute timeout counts from here. */
+  readonly createdAt: number;
+  /** When the session was last extended; the idle timeout counts from here. */
+  readonly lastSeenAt: number;
+  readonly userId?: string;
+  readonly pendingLogins?: readonly PendingLogin[];
+}
+
+export interface SessionStore {
+  load(sessionId: string): Promise<SessionData | null>;
+  /**
+   * `create` writes only if the id is unused, `update` only if the session still exists; says whether it wrote.
+   * The stored copy expires after `ttlMs`.
+   */
+  save(sessionId: string, data: SessionData, ttlMs: number, mode: 'create' | 'update'): Promise<boolean>;
+  destroy(sessionId: string): Promise<void>;
+}

@@ -4,7 +4,7 @@
  * (the class of bug behind Duende CVE-2024-51987). A timeout is a 504 and a network failure a 502, both as
  * KeyfobError, so the browser gets a clear JSON answer.
  */
-import { Agent, errors, request } from 'undici';
+import { Agent, errors } from 'undici';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
 
 export interface UpstreamAnswer {
@@ -15,6 +15,18 @@ export interface UpstreamAnswer {
 
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
 
+/**
+ * Splits a URL Keyfob built (a configured base URL plus a path whose ids are percent-encoded) into origin and path
+ * for undici's dispatcher, which takes them apart: parsing a WHATWG URL per call cost about 2% of a proxied call.
+ * The origin is always the configured one; undici refuses a path with characters a request line cannot hold.
+ */
+function originAndPath(url: string): { origin: string; path: string } {
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  return pathStart === -1
+    ? { origin: url, path: '/' }
+    : { origin: url.slice(0, pathStart), path: url.slice(pathStart) };
+}
+
 export async function callUpstream(options: {
   method: string;
   url: string;
@@ -23,11 +35,11 @@ export async function callUpstream(options: {
   timeoutMs: number;
 }): Promise<UpstreamAnswer> {
   try {
-    const answer = await request(options.url, {
+    const answer = await agent.request({
+      ...originAndPath(options.url),
       method: options.method as 'GET',
       headers: options.headers,
       body: options.body,
-      dispatcher: agent,
       // Headers within the timeout, then no gap in the body longer than it: no per-call AbortSignal needed.
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,

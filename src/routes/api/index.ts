@@ -21,7 +21,7 @@ export default async function apiRoutes(app: FastifyInstance) {
     await app.sessions.attach(request);
     requireSession(request);
     requireCsrfHeader(request);
-    await perSession(request);
+    perSession(request);
   });
   app.addHook('onSend', app.sessions.commit);
   await app.register(vehicleRoutes, { prefix: '/vehicles' });

@@ -41,8 +41,9 @@ export default async function vehicleRoutes(app: FastifyInstance) {
     return found;
   }
 
-  app.addHook('onResponse', async (request, reply) => {
-    if (!request.routeOptions.url?.includes(':vehicleId') || !request.session?.userId) return;
+  // Queued for the batched writer (repositories/audit.ts): nothing to wait for, so a callback hook, not a promise.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (!request.routeOptions.url?.includes(':vehicleId') || !request.session?.userId) return done();
     app.repos.audit.enqueue({
       userId: request.session.userId,
       vehicleId: request.auditVehicleId ?? null,
@@ -55,6 +56,7 @@ export default async function vehicleRoutes(app: FastifyInstance) {
       latencyMs: Math.round(reply.elapsedTime),
       requestId: request.id,
     });
+    done();
   });
 
   app.get(

@@ -17,7 +17,7 @@ export default async function authRoutes(app: FastifyInstance) {
   app.addHook('onRequest', async (request) => {
     sameOrigin(request);
     await app.sessions.attach(request);
-    await perSession(request);
+    perSession(request);
   });
   app.addHook('onSend', app.sessions.commit);
   loginRoute(app);

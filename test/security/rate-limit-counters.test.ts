@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { createBatchedRateLimitStore } from '../../src/security/batched-rate-limit-store.ts';
+import { createRateLimitCounters } from '../../src/security/rate-limit-counters.ts';
 import { startTcpRelay } from '../helpers/tcp-relay.ts';
 
 const FLUSH_MS = 50;
@@ -16,15 +16,12 @@ const FLUSH_MS = 50;
 function instance(t: TestContext, redisUrl: string, prefix: string) {
   const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
   redis.on('error', () => undefined);
-  const batched = createBatchedRateLimitStore(redis, { prefix, flushMs: FLUSH_MS });
+  const batched = createRateLimitCounters(redis, { prefix, flushMs: FLUSH_MS });
   t.after(async () => {
     await batched.close().catch(() => undefined);
     redis.disconnect();
   });
-  const incr = (key: string, windowMs = 60_000) =>
-    new Promise<{ current: number; ttl: number }>((resolve, reject) =>
-      batched.store.incr(key, (error, result) => (error ? reject(error) : resolve(result)), windowMs, 100),
-    );
+  const incr = async (key: string, windowMs = 60_000) => batched.count(key, windowMs);
   return { incr, redis };
 }
 
@@ -64,7 +61,7 @@ test('a window ends: counting starts again', async (t) => {
   await a.incr('session:s', 300);
   const second = await a.incr('session:s', 300);
   assert.equal(second.current, 2);
-  assert.ok(second.ttl <= 300);
+  assert.ok(second.ttlMs <= 300);
   await sleep(400);
   assert.equal((await a.incr('session:s', 300)).current, 1);
 });
@@ -89,4 +86,14 @@ test('while Redis is away the instance keeps counting, and reports the counts wh
   await relay.restore();
   for (let i = 0; i < 100 && (await observer.get(`${prefix}ip:10.0.0.2`)) !== '4'; i++) await sleep(100);
   assert.equal(await observer.get(`${prefix}ip:10.0.0.2`), '4', 'nothing counted during the outage was lost');
+});
+
+test('without Redis: counted in memory, exactly, and a window ends', async () => {
+  const counters = createRateLimitCounters(null, { prefix: 'unused:' });
+  const counts = [1, 2, 3].map(() => counters.count('ip:10.0.0.9', 200).current);
+  assert.deepEqual(counts, [1, 2, 3]);
+  assert.equal(counters.count('ip:10.0.0.10', 200).current, 1, 'keys are counted apart');
+  await sleep(250);
+  assert.equal(counters.count('ip:10.0.0.9', 200).current, 1, 'a new window starts from one');
+  await counters.close();
 });

@@ -14,10 +14,15 @@ import { parseKeyRing } from '../src/config/key-ring-format.ts';
 import { createTokenVault } from '../src/vault/token-vault.ts';
 import { Browser } from '../test/helpers/browser.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { pacedLatency } from './paced-load.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const KEEPALIVE_GRANTS = Number(process.env.BENCH_KEEPALIVE_GRANTS ?? 100_000);
+// Latency is also measured at this fixed rate (below every target's capacity): at full load, a closed loop of
+// 50 connections makes latency 50 / throughput, which measures throughput twice instead of the time a proxied
+// call adds.
+const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 1000);
 const STORM = 200;
 const ALEX = '5f4b9a2e-61c3-4b7e-9d0a-1c2e3f4a5b61';
 
@@ -25,6 +30,9 @@ if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
   console.error('npm run bench needs DATABASE_URL and REDIS_URL: Keyfob is measured on a real Postgres and Redis');
   process.exit(1);
 }
+
+// Keyfob as the README and the Dockerfile run it in production.
+const KEYFOB_COMMAND = ['--max-semi-space-size=8', 'dist/server.js'];
 
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -37,7 +45,7 @@ function spawnNode(
   waitForJson = true,
 ): Promise<{ child: ChildProcess; info: { url: string } | undefined }> {
   // Keyfob runs compiled, as in production, without the TypeScript loader; the benchmark's helpers need it.
-  const loader = args[0]?.startsWith('dist/') ? [] : ['--import', 'tsx'];
+  const loader = args.some((arg) => arg.startsWith('dist/')) ? [] : ['--import', 'tsx'];
   const child = spawn(process.execPath, [...loader, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', waitForJson ? 'pipe' : 'ignore', 'inherit'],
@@ -73,6 +81,13 @@ async function load(url: string, headers: Record<string, string>, duration: numb
   if (result.non2xx > 0 || result.errors > 0)
     console.error(`  ${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, ok };
+}
+
+/** CPU time (user + system) a process has used so far, in microseconds, from /proc (Linux). */
+async function cpuMicros(pid: number | undefined) {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  const ticksPerSecond = 100;
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / ticksPerSecond;
 }
 
 async function peakRssMb(pid: number | undefined) {
@@ -129,7 +144,7 @@ const keyfobEnv = {
 };
 console.log('building Keyfob (npm run build) to measure it as production runs it');
 execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
-const keyfob = await spawnNode(['dist/server.js'], keyfobEnv, false);
+const keyfob = await spawnNode(KEYFOB_COMMAND, keyfobEnv, false);
 await waitForHealth(keyfobUrl);
 
 // --- an authenticated session, and the same user's access token for the direct run ---
@@ -162,11 +177,32 @@ const targets = {
   keyfob: { url: `${keyfobUrl}/api/vehicles/${tesla}/odometer`, headers: { cookie, 'x-csrf': '1' } },
 };
 const measured: Record<string, Awaited<ReturnType<typeof load>>> = {};
+const atRate: Record<string, Awaited<ReturnType<typeof pacedLatency>>> = {};
+// The proxy's own CPU per request: the figure that decides throughput once the proxy's one thread is saturated.
+const proxyPids: Record<string, number | undefined> = { bareProxy: bare.child.pid, keyfob: keyfob.child.pid };
+const cpuPerRequestMicros: Record<string, number> = {};
 for (const [name, target] of Object.entries(targets)) {
   await load(target.url, target.headers, 3); // warm-up
+  const cpuBefore = name in proxyPids ? await cpuMicros(proxyPids[name]) : 0;
   measured[name] = await load(target.url, target.headers, DURATION);
+  const served = (measured[name]?.rps ?? 0) * DURATION;
+  if (name in proxyPids && served > 0) {
+    cpuPerRequestMicros[name] = Math.round(((await cpuMicros(proxyPids[name])) - cpuBefore) / served);
+  }
   console.log(`${name}: ${measured[name]?.rps} req/s, p50 ${measured[name]?.p50} ms, p99 ${measured[name]?.p99} ms`);
+  atRate[name] = await pacedLatency({
+    url: target.url,
+    headers: target.headers,
+    rate: LATENCY_RATE,
+    seconds: Math.min(DURATION, 10),
+    connections: CONNECTIONS,
+  });
+  const paced = atRate[name];
+  if (paced && paced.failed > 0) console.error(`  ${name} at ${LATENCY_RATE} req/s: ${paced.failed} failed`);
+  console.log(`  at ${LATENCY_RATE} req/s: p50 ${paced?.p50} ms, p99 ${paced?.p99} ms`);
 }
+const cpuNote = `CPU per request: bare proxy ${cpuPerRequestMicros.bareProxy} µs, Keyfob ${cpuPerRequestMicros.keyfob} µs`;
+console.log(cpuNote);
 const rssMb = await peakRssMb(keyfob.child.pid);
 
 // --- the refresh storm: 200 concurrent requests that all need the one expired token refreshed ---
@@ -283,7 +319,12 @@ console.log(
 const direct = measured.direct;
 const bareProxy = measured.bareProxy;
 const viaKeyfob = measured.keyfob;
-if (!direct || !bareProxy || !viaKeyfob) throw new Error('a measurement is missing');
+const directAtRate = atRate.direct;
+const bareAtRate = atRate.bareProxy;
+const keyfobAtRate = atRate.keyfob;
+if (!direct || !bareProxy || !viaKeyfob || !directAtRate || !bareAtRate || !keyfobAtRate) {
+  throw new Error('a measurement is missing');
+}
 const results = {
   date: new Date().toISOString(),
   machine: {
@@ -297,18 +338,29 @@ const results = {
     durationSeconds: DURATION,
     route: 'GET /api/vehicles/:id/odometer',
     logLevel: 'info',
+    latencyRate: LATENCY_RATE,
+    keyfobCommand: KEYFOB_COMMAND.join(' '),
   },
   directRps: direct.rps,
   bareProxyRps: bareProxy.rps,
   keyfobRps: viaKeyfob.rps,
   ratioToBareProxy: Math.round((viaKeyfob.rps / bareProxy.rps) * 100) / 100,
+  cpuPerRequestMicros,
+  /** At full load (closed loop, `connections` at once): latency there is mostly queueing, connections / throughput. */
   latencyMs: {
     direct: { p50: direct.p50, p99: direct.p99 },
     bareProxy: { p50: bareProxy.p50, p99: bareProxy.p99 },
     keyfob: { p50: viaKeyfob.p50, p99: viaKeyfob.p99 },
   },
-  p99AddedMs: Math.round((viaKeyfob.p99 - direct.p99) * 10) / 10,
-  p99AddedOverBareProxyMs: Math.round((viaKeyfob.p99 - bareProxy.p99) * 10) / 10,
+  /** At `latencyRate` requests per second over the same connections: the time a proxied call adds. */
+  latencyAtRateMs: {
+    direct: { p50: directAtRate.p50, p99: directAtRate.p99 },
+    bareProxy: { p50: bareAtRate.p50, p99: bareAtRate.p99 },
+    keyfob: { p50: keyfobAtRate.p50, p99: keyfobAtRate.p99 },
+  },
+  p99AddedMs: Math.round((keyfobAtRate.p99 - directAtRate.p99) * 10) / 10,
+  p99AddedOverBareProxyMs: Math.round((keyfobAtRate.p99 - bareAtRate.p99) * 10) / 10,
+  p99AddedAtFullLoadMs: Math.round((viaKeyfob.p99 - direct.p99) * 10) / 10,
   peakRssMb: rssMb,
   refreshStorm,
   keepalive,
@@ -316,13 +368,13 @@ const results = {
 await writeFile('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
 
 const table = [
-  '| | requests/s | p50 ms | p99 ms |',
-  '| --- | --- | --- | --- |',
-  `| direct to the sandbox | ${direct.rps} | ${direct.p50} | ${direct.p99} |`,
-  `| bare proxy | ${bareProxy.rps} | ${bareProxy.p50} | ${bareProxy.p99} |`,
-  `| Keyfob | ${viaKeyfob.rps} | ${viaKeyfob.p50} | ${viaKeyfob.p99} |`,
+  `| | requests/s (full load) | p50 / p99 ms (full load) | p50 / p99 ms (at ${LATENCY_RATE} req/s) | CPU µs per request |`,
+  '| --- | --- | --- | --- | --- |',
+  `| direct to the sandbox | ${direct.rps} | ${direct.p50} / ${direct.p99} | ${directAtRate.p50} / ${directAtRate.p99} | |`,
+  `| bare proxy | ${bareProxy.rps} | ${bareProxy.p50} / ${bareProxy.p99} | ${bareAtRate.p50} / ${bareAtRate.p99} | ${cpuPerRequestMicros.bareProxy} |`,
+  `| Keyfob | ${viaKeyfob.rps} | ${viaKeyfob.p50} / ${viaKeyfob.p99} | ${keyfobAtRate.p50} / ${keyfobAtRate.p99} | ${cpuPerRequestMicros.keyfob} |`,
   '',
-  `Keyfob at **${Math.round(results.ratioToBareProxy * 100)}%** of the bare proxy's throughput; p99 added over direct ${results.p99AddedMs} ms (over the bare proxy ${results.p99AddedOverBareProxyMs} ms); peak RSS ${rssMb} MB.`,
+  `Keyfob at **${Math.round(results.ratioToBareProxy * 100)}%** of the bare proxy's throughput; p99 added over direct at ${LATENCY_RATE} req/s ${results.p99AddedMs} ms (over the bare proxy ${results.p99AddedOverBareProxyMs} ms; at full load ${results.p99AddedAtFullLoadMs} ms); peak RSS ${rssMb} MB.`,
   `Refresh storm: ${refreshStorm.ok}/${STORM} answered 200 with ${refreshStorm.refreshCalls} refresh call(s) in ${stormMs} ms.`,
   `Keep-alive: ${keepalive.refreshed} of ${keepalive.grants} seeded grants refreshed by ${keepalive.instances} instances in ${keepalive.seconds} s (${keepalive.perSecond}/s), ${keepalive.refreshedTwice} refreshed twice.`,
   `(${results.machine.cpus} cores, ${results.machine.cpu}, Node ${results.machine.node}, ${CONNECTIONS} connections, ${DURATION} s per target, ${results.date.slice(0, 10)}.)`,

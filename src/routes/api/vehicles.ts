@@ -43,13 +43,15 @@ export default async function vehicleRoutes(app: FastifyInstance) {
 
   // Queued for the batched writer (repositories/audit.ts): nothing to wait for, so a callback hook, not a promise.
   app.addHook('onResponse', (request, reply, done) => {
-    if (!request.routeOptions.url?.includes(':vehicleId') || !request.session?.userId) return done();
+    // Read once: Fastify builds a new routeOptions object on every access.
+    const endpoint = request.routeOptions.url;
+    if (!endpoint?.includes(':vehicleId') || !request.session?.userId) return done();
     app.repos.audit.enqueue({
       userId: request.session.userId,
       vehicleId: request.auditVehicleId ?? null,
       clientId: 'dashboard',
       action: 'proxy',
-      endpoint: request.routeOptions.url,
+      endpoint,
       method: request.method,
       status: reply.statusCode,
       outcome: reply.statusCode < 400 ? 'ok' : 'error',

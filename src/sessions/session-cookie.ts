@@ -47,9 +47,13 @@ export function sessionCookies(options: {
         expires: new Date(Date.now() + maxAgeSeconds * 1000),
       }),
     );
-  const over = (data: SessionData, now: number) => now - data.createdAt > absoluteMs || now - data.lastSeenAt > idleMs;
+  // Sessions written by @fastify/session (before an upgrade) may lack `lastSeenAt`, and anonymous ones `createdAt`:
+  // the first counts from sign-in, the second is no session (its pending logins are simply started again).
+  const lastSeen = (data: SessionData) => data.lastSeenAt ?? data.createdAt;
+  const over = (data: SessionData, now: number) =>
+    typeof data.createdAt !== 'number' || now - data.createdAt > absoluteMs || now - lastSeen(data) > idleMs;
   const ttlMs = (data: SessionData) =>
-    Math.max(1000, Math.min(data.lastSeenAt + idleMs, data.createdAt + absoluteMs) - Date.now());
+    Math.max(1000, Math.min(lastSeen(data) + idleMs, data.createdAt + absoluteMs) - Date.now());
 
   async function storedSession(request: FastifyRequest): Promise<{ id: string; data: SessionData } | null> {
     const header = request.headers.cookie;
@@ -75,7 +79,7 @@ export function sessionCookies(options: {
       const stored = await storedSession(request);
       const session = new BrowserSession(store, stored);
       const now = Date.now();
-      if (stored && now - stored.data.lastSeenAt > idleMs / 10) session.update({ lastSeenAt: now });
+      if (stored && now - lastSeen(stored.data) > idleMs / 10) session.update({ lastSeenAt: now });
       request.session = session;
     },
 

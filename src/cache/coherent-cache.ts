@@ -28,12 +28,10 @@ export class CoherentCache<V> {
 
   /** The cached value, or the loaded one (kept when `keep` allows and nothing was evicted meanwhile). */
   async load(key: string, loader: () => Promise<V>, keep: (value: V) => boolean = () => true): Promise<V> {
-    if (this.bus.healthy()) {
-      const cached = this.#entries.get(key);
-      if (cached !== undefined) return cached;
-    }
-    const epoch = this.#epoch;
     if (!this.bus.healthy()) return loader();
+    const cached = this.#entries.get(key);
+    if (cached !== undefined) return cached;
+    const epoch = this.#epoch;
     const flight = this.#flights.get(key);
     if (flight && flight.epoch === epoch) return flight.value;
     const value = loader().then((loaded) => {

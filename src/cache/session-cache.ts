@@ -23,10 +23,8 @@ export function cacheSessionStore(store: SessionStore, bus: InvalidationBus, max
   bus.onMessage((message) => {
     if (message.kind === 'session') cache.evict(message.id);
   });
-  const written = async (sessionId: string) => {
-    cache.evict(sessionId);
-    await bus.publish({ kind: 'session', id: sessionId });
-  };
+  // Publishing delivers to this instance's handlers first, so the handler above evicts the local copy too.
+  const written = (sessionId: string) => bus.publish({ kind: 'session', id: sessionId });
   return {
     load: (sessionId) => cache.load(sessionId, async () => deepFreeze(await store.load(sessionId))),
     async save(sessionId, data, ttlMs, mode) {

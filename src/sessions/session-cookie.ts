@@ -60,17 +60,13 @@ export function sessionCookies(options: {
     const signed = header === undefined ? undefined : options.parseCookie(header)[name];
     if (!signed) return null;
     const unsigned = signer.unsign(signed);
-    const data = unsigned.valid && unsigned.value ? await store.load(unsigned.value) : null;
-    if (!data || !unsigned.value) {
-      staleCookie.add(request);
-      return null;
-    }
-    if (over(data, Date.now())) {
-      await store.destroy(unsigned.value);
-      staleCookie.add(request);
-      return null;
-    }
-    return { id: unsigned.value, data };
+    const sessionId = unsigned.valid ? unsigned.value : null;
+    const data = sessionId ? await store.load(sessionId) : null;
+    if (sessionId && data && !over(data, Date.now())) return { id: sessionId, data };
+    // The cookie names no live session: forged, unknown, or over (then it is destroyed in the store too).
+    if (sessionId && data) await store.destroy(sessionId);
+    staleCookie.add(request);
+    return null;
   }
 
   return {

@@ -32,7 +32,12 @@ if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
 }
 
 // Keyfob as the README and the Dockerfile run it in production.
-const KEYFOB_COMMAND = ['--max-semi-space-size=8', 'dist/server.js'];
+const KEYFOB_COMMAND = ['--max-semi-space-size=8', '--max-old-space-size=1024', 'dist/server.js'];
+// BENCH_CPU_PROFILE=<folder>: each proxy writes V8 CPU profiles into its own subfolder as it exits (open them in
+// Chrome's DevTools; the bare proxy's folder also holds one of tsx's loader thread), to see where a proxied call's
+// time goes. Profiling slows both; the figures of such a run are not the benchmark's.
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
+const profileFlags = (name: string) => (PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}/${name}`] : []);
 
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -117,7 +122,7 @@ const sandbox = await spawnNode(['bench/sandbox-process.ts'], {
   BENCH_REDIRECT_URI: `${keyfobUrl}/auth/callback`,
 });
 const sandboxUrl = sandbox.info?.url ?? '';
-const bare = await spawnNode(['bench/bare-proxy.ts'], { BENCH_UPSTREAM: sandboxUrl });
+const bare = await spawnNode([...profileFlags('bare-proxy'), 'bench/bare-proxy.ts'], { BENCH_UPSTREAM: sandboxUrl });
 const keyfobEnv = {
   NODE_ENV: 'production',
   PORT: String(keyfobPort),
@@ -144,7 +149,7 @@ const keyfobEnv = {
 };
 console.log('building Keyfob (npm run build) to measure it as production runs it');
 execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
-const keyfob = await spawnNode(KEYFOB_COMMAND, keyfobEnv, false);
+const keyfob = await spawnNode([...profileFlags('keyfob'), ...KEYFOB_COMMAND], keyfobEnv, false);
 await waitForHealth(keyfobUrl);
 
 // --- an authenticated session, and the same user's access token for the direct run ---
@@ -190,10 +195,8 @@ for (const [name, target] of Object.entries(targets)) {
     cpuPerRequestMicros[name] = Math.round(((await cpuMicros(proxyPids[name])) - cpuBefore) / served);
   }
   console.log(`${name}: ${measured[name]?.rps} req/s, p50 ${measured[name]?.p50} ms, p99 ${measured[name]?.p99} ms`);
-  // A few seconds at the rate first, unmeasured: the full-load run leaves a heap to collect behind it.
   const paced = { url: target.url, headers: target.headers, rate: LATENCY_RATE, connections: CONNECTIONS };
-  await pacedLatency({ ...paced, seconds: 3 });
-  atRate[name] = await pacedLatency({ ...paced, seconds: Math.min(DURATION, 10) });
+  atRate[name] = await pacedLatency({ ...paced, warmupSeconds: 3, seconds: Math.min(DURATION, 10) });
   const measuredAtRate = atRate[name];
   if (measuredAtRate && measuredAtRate.failed > 0) {
     console.error(`  ${name} at ${LATENCY_RATE} req/s: ${measuredAtRate.failed} failed`);

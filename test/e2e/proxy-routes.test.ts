@@ -205,16 +205,25 @@ test('a provider that is down or slow is 502 or 504 with a JSON body', async (t)
 test('every proxied call writes an audit event without a token', async (t) => {
   const { keyfob, byMake, browser } = await connectedKeyfob(t);
   const tesla = byMake('TESLA');
+  const unknownVehicle = '00000000-0000-4000-8000-000000000000';
   await browser.request('GET', `/api/vehicles/${tesla.id}/odometer`);
   await browser.request('POST', `/api/vehicles/${tesla.id}/security`, { body: { action: 'UNLOCK' } });
+  await browser.request('GET', `/api/vehicles/${unknownVehicle}/odometer`);
   await keyfob.app.repos.audit.flush();
   const events = await keyfob.app.db.auditEvent.findMany({ where: { action: 'proxy' }, orderBy: { id: 'asc' } });
   assert.deepEqual(
-    events.map((e) => [e.endpoint, e.method, e.status, e.vehicleId]),
+    events.map((e) => [e.endpoint, e.method, e.status, e.vehicleId, e.outcome, e.clientId]),
     [
-      ['/api/vehicles/:vehicleId/odometer', 'GET', 200, tesla.id],
-      ['/api/vehicles/:vehicleId/security', 'POST', 200, tesla.id],
+      ['/api/vehicles/:vehicleId/odometer', 'GET', 200, tesla.id, 'ok', 'dashboard'],
+      ['/api/vehicles/:vehicleId/security', 'POST', 200, tesla.id, 'ok', 'dashboard'],
+      ['/api/vehicles/:vehicleId/odometer', 'GET', 404, null, 'error', 'dashboard'],
     ],
   );
-  assert.ok(events.every((e) => e.userId && typeof e.latencyMs === 'number'));
+  const uuid = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
+  assert.ok(events.every((e) => e.userId && typeof e.latencyMs === 'number' && uuid.test(e.requestId ?? '')));
+  assert.equal(new Set(events.map((e) => e.requestId)).size, events.length, 'each event names its own request');
+  const stored = JSON.stringify(events, (_key, value) => (typeof value === 'bigint' ? String(value) : value));
+  const secrets = keyfob.sandbox?.state.tokens.issuedSecrets() ?? [];
+  assert.ok(secrets.length > 0);
+  for (const secret of secrets) assert.ok(!stored.includes(secret), 'no token in an audit event');
 });

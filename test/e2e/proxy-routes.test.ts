@@ -202,6 +202,7 @@ test('a provider that is down or slow is 502 or 504 with a JSON body', async (t)
   assert.equal(failed.json.type, 'SERVER', 'a provider 5xx keeps its status and body');
 });
 
+// That no token reaches an audit event (or any other table) is no-leaks.test.ts's whole-database dump.
 test('every proxied call writes an audit event without a token', async (t) => {
   const { keyfob, byMake, browser } = await connectedKeyfob(t);
   const tesla = byMake('TESLA');
@@ -222,8 +223,4 @@ test('every proxied call writes an audit event without a token', async (t) => {
   const uuid = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
   assert.ok(events.every((e) => e.userId && typeof e.latencyMs === 'number' && uuid.test(e.requestId ?? '')));
   assert.equal(new Set(events.map((e) => e.requestId)).size, events.length, 'each event names its own request');
-  const stored = JSON.stringify(events, (_key, value) => (typeof value === 'bigint' ? String(value) : value));
-  const secrets = keyfob.sandbox?.state.tokens.issuedSecrets() ?? [];
-  assert.ok(secrets.length > 0);
-  for (const secret of secrets) assert.ok(!stored.includes(secret), 'no token in an audit event');
 });

@@ -9,7 +9,9 @@ import type { Redis } from 'ioredis';
 export type Invalidation =
   | { kind: 'session'; id: string }
   | { kind: 'grant'; id: string }
-  | { kind: 'user'; id: string };
+  | { kind: 'user'; id: string }
+  /** A refresh or token-fetch lease ended without a change to announce (tokens/lease-waits.ts); caches ignore it. */
+  | { kind: 'lease_ended'; id: string };
 
 export interface InvalidationBus {
   publish(message: Invalidation): Promise<void>;

@@ -26,6 +26,12 @@ export const EnvSchema = Type.Object({
     Type.String({ description: 'the origin the browser sees, like https://cars.example.com (no path)' }),
   ),
   DATABASE_URL: Type.Optional(Type.String({ description: 'a postgres:// or postgresql:// connection URL' })),
+  DATABASE_POOL_SIZE: Integer({
+    default: 10,
+    minimum: 1,
+    maximum: 1000,
+    description: 'Postgres connections per instance, 1 to 1000 (the embedded database always uses 1)',
+  }),
   REDIS_URL: Type.Optional(Type.String({ description: 'a redis:// or rediss:// connection URL' })),
   SESSION_SECRET: Type.Optional(Type.String({ description: 'a random secret of at least 32 characters' })),
   TOKEN_ENCRYPTION_KEYS: Type.Optional(

@@ -21,6 +21,8 @@ export interface Config {
   /** True when PUBLIC_URL is https: cookies become Secure and `__Host-` prefixed. */
   secureCookies: boolean;
   databaseUrl: string | undefined;
+  /** Connections in this instance's Postgres pool. */
+  databasePoolSize: number;
   redisUrl: string | undefined;
   sessionSecret: string;
   session: { idleTimeoutSeconds: number; absoluteTimeoutSeconds: number };
@@ -219,6 +221,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       publicUrl,
       secureCookies: publicUrl.startsWith('https://'),
       databaseUrl: parsed.DATABASE_URL,
+      databasePoolSize: parsed.DATABASE_POOL_SIZE,
       redisUrl: parsed.REDIS_URL,
       sessionSecret: sessionSecret as string,
       session: {

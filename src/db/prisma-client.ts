@@ -8,6 +8,9 @@ import { PrismaClient } from '../generated/prisma/client.ts';
 
 export type Database = PrismaClient;
 
+/** The longest a query waits for a connection (README: Operating Keyfob, sizing the pool). */
+export const POOL_WAIT_MS = 5_000;
+
 /** The connection pool under Prisma, for plain SQL where Prisma's engine costs more than it gives. */
 export type SqlPool = Pick<pg.Pool, 'query'>;
 
@@ -18,8 +21,9 @@ export function createDatabase(options: { connectionString: string; maxPoolSize?
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     ...(options.maxPoolSize ? { max: options.maxPoolSize } : {}),
-    // A dead database must fail a request quickly rather than hang it.
-    connectionTimeoutMillis: 5_000,
+    // Bounds both a new connection and the wait for a pooled one when all are busy: a dead or saturated database
+    // fails a request with 503 database_unavailable (database-unavailable.ts) rather than hanging it.
+    connectionTimeoutMillis: POOL_WAIT_MS,
   });
   // The adapter listens for the pool's errors (an idle connection dropped by the server) and ends the pool on
   // $disconnect.

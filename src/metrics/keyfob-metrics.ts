@@ -51,6 +51,18 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    auditWrites: new Counter({
+      name: 'keyfob_audit_events_total',
+      help: 'Audit events by what became of them (written; retried after a failed write; dropped when the retry buffer was full)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    coalesced: new Counter({
+      name: 'keyfob_upstream_calls_saved_total',
+      help: 'Proxied GETs answered from an identical call of the same user already in flight, by route template',
+      labelNames: ['route'] as const,
+      registers: [registry],
+    }),
     keepaliveRuns: new Counter({
       name: 'keyfob_keepalive_runs_total',
       help: 'Keep-alive runs, by how they ended (completed, backed_off)',

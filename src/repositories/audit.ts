@@ -3,6 +3,11 @@
  * `record` writes at once (sign-in, logout, connect); `enqueue` batches the proxy's per-call events into one
  * multi-row insert every 100 ms or 500 events, off the request path. A crash can lose at most that last
  * interval's proxied-call events; `flush` runs when the app closes.
+ *
+ * A write that fails (the database away for a moment, a pool out of connections) loses nothing: its events go
+ * back to the front of the queue and are written again with backoff, as is a `record` that failed. The buffer is
+ * bounded (MAX_BUFFERED events): past it the oldest events are dropped and counted, so an outage of minutes
+ * cannot exhaust memory. An outage of seconds loses nothing.
  */
 import type { Database, SqlPool } from '../db/prisma-client.ts';
 
@@ -21,6 +26,10 @@ export interface AuditInput {
 
 const FLUSH_MS = 100;
 const MAX_BATCH = 500;
+/** Events kept for a retry while writes fail: about 10 MB at most. */
+export const MAX_BUFFERED = 20_000;
+const RETRY_FIRST_MS = 250;
+const RETRY_LONGEST_MS = 5_000;
 
 /**
  * One INSERT ... SELECT FROM unnest(...) for the whole batch: one statement to plan, where createMany would have
@@ -51,35 +60,78 @@ async function insertBatch(sql: SqlPool, batch: AuditInput[]): Promise<void> {
 export function createAuditRepository(
   db: Database,
   sql: SqlPool,
-  log: { error(object: object, message: string): void },
+  log: { warn(object: object, message: string): void; error(object: object, message: string): void },
+  counted: (result: 'written' | 'retried' | 'dropped', events: number) => void = () => undefined,
 ) {
   let queue: AuditInput[] = [];
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  let retryMs = 0;
+
+  function schedule(ms: number) {
+    timer ??= setTimeout(flush, ms);
+  }
+
+  /** Puts events that could not be written back in front of the queue, dropping the oldest past the bound. */
+  function keepForRetry(events: AuditInput[], error: Error) {
+    queue = events.concat(queue);
+    const over = queue.length - MAX_BUFFERED;
+    if (over > 0) {
+      queue = queue.slice(over);
+      counted('dropped', over);
+      log.error({ events: over }, 'audit events dropped: the retry buffer is full');
+    }
+    counted('retried', events.length);
+    retryMs = Math.min(retryMs === 0 ? RETRY_FIRST_MS : retryMs * 2, RETRY_LONGEST_MS);
+    log.warn({ err: error.message, events: events.length, retryInMs: retryMs }, 'audit write failed; will retry');
+    schedule(retryMs);
+  }
 
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    const batch = queue;
-    queue = [];
+    const batch = queue.slice(0, MAX_BATCH);
+    queue = queue.slice(batch.length);
     if (batch.length === 0) return flushing;
-    flushing = flushing
-      .then(() => insertBatch(sql, batch))
-      .then(() => undefined)
-      .catch((error: Error) => log.error({ err: error.message, events: batch.length }, 'audit batch write failed'));
+    if (queue.length > 0) schedule(FLUSH_MS);
+    flushing = flushing.then(() =>
+      insertBatch(sql, batch).then(
+        () => {
+          retryMs = 0;
+          counted('written', batch.length);
+        },
+        (error: Error) => keepForRetry(batch, error),
+      ),
+    );
     return flushing;
   }
 
   return {
+    /** Writes one event now; if that fails, it is kept and written with the next batch. */
     async record(event: AuditInput) {
-      await db.auditEvent.create({ data: event });
+      try {
+        await db.auditEvent.create({ data: event });
+        counted('written', 1);
+      } catch (error) {
+        keepForRetry([event], error as Error);
+      }
     },
     enqueue(event: AuditInput) {
       queue.push(event);
-      if (queue.length >= MAX_BATCH) void flush();
-      else timer ??= setTimeout(flush, FLUSH_MS);
+      if (queue.length >= MAX_BATCH && retryMs === 0) void flush();
+      else schedule(FLUSH_MS);
     },
-    flush,
+    /** Writes what is queued (the app's close calls it); events that still fail stay queued for the next try. */
+    async flush() {
+      while (queue.length > 0) {
+        const before = queue.length;
+        await flush();
+        if (queue.length >= before) return;
+      }
+      await flushing;
+    },
+    /** Events waiting to be written (a failed write's included). */
+    pending: () => queue.length,
     /** Events of a user, a vehicle, or both, newest first (the admin CLI `npm run audit`). */
     list(filter: { userId?: string; vehicleId?: string; since?: Date; limit: number }) {
       return db.auditEvent.findMany({

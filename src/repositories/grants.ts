@@ -1,6 +1,7 @@
 /** Grants: the encrypted token pair of one consent, shared by the vehicles it covers. */
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/prisma-client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import type { TokenSet } from '../providers/provider-adapter.ts';
 import type { TokenVault } from '../vault/token-vault.ts';
 import type { DatabaseClient } from './database-client.ts';
@@ -28,6 +29,11 @@ interface GrantRow {
   accessExpiresAt: Date | null;
   refreshExpiresAt: Date | null;
 }
+
+/** The columns of a GrantRow, for the statements Prisma cannot express (database-clock leases). */
+const GRANT_COLUMNS = Prisma.sql`id::text AS id, status::text AS status, version, scopes,
+  access_token_enc AS "accessTokenEnc", refresh_token_enc AS "refreshTokenEnc",
+  access_expires_at AS "accessExpiresAt", refresh_expires_at AS "refreshExpiresAt"`;
 
 export function createGrantRepository(db: Database, vault: TokenVault) {
   function sealed(id: string, tokens: TokenSet) {
@@ -73,32 +79,55 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
 
     fromRow,
 
-    /** Stores a rotated pair if nobody changed the grant since `version` was read; true when stored. */
-    async replaceTokens(id: string, version: number, tokens: TokenSet, client: DatabaseClient = db): Promise<boolean> {
-      const { count } = await client.grant.updateMany({
-        where: { id, version, status: 'active' },
+    /**
+     * Takes the grant's refresh lease for `holder` if nobody holds a live one, in one statement on the database's
+     * clock (so instances' clocks need not agree), and returns the grant as it is now either way. Waiters learn
+     * when the current lease ends (`leaseUntil`), so none waits longer than a crashed holder's lease lasts.
+     */
+    async takeRefreshLease(
+      id: string,
+      holder: string,
+      leaseMs: number,
+    ): Promise<{ taken: boolean; grant: GrantTokens | null; leaseUntil: Date | null }> {
+      const taken = await db.$queryRaw<GrantRow[]>`
+        UPDATE grants SET refresh_lease_holder = ${holder}::uuid,
+          refresh_lease_until = now() + make_interval(secs => ${leaseMs / 1000})
+        WHERE id = ${id}::uuid AND status = 'active'
+          AND (refresh_lease_until IS NULL OR refresh_lease_until < now())
+        RETURNING ${GRANT_COLUMNS}`;
+      const row = taken[0];
+      if (row) return { taken: true, grant: fromRow(row), leaseUntil: null };
+      const [current] = await db.$queryRaw<Array<GrantRow & { leaseUntil: Date | null }>>`
+        SELECT ${GRANT_COLUMNS}, refresh_lease_until AS "leaseUntil" FROM grants WHERE id = ${id}::uuid`;
+      return { taken: false, grant: current ? fromRow(current) : null, leaseUntil: current?.leaseUntil ?? null };
+    },
+
+    /**
+     * Stores a rotated pair and ends the lease, only while `holder` still holds it and nobody changed the grant
+     * since `version` was read (fencing: a holder whose lease expired and was taken over stores nothing, so it can
+     * never overwrite a newer pair). True when stored.
+     */
+    async storeRefreshed(id: string, version: number, holder: string, tokens: TokenSet): Promise<boolean> {
+      const { count } = await db.grant.updateMany({
+        where: { id, version, status: 'active', refreshLeaseHolder: holder },
         data: {
           ...sealed(id, tokens),
           version: { increment: 1 },
           lastRefreshedAt: new Date(),
+          refreshLeaseHolder: null,
+          refreshLeaseUntil: null,
         },
       });
       return count === 1;
     },
 
-    /**
-     * Runs `work` holding the grant's row lock (`SELECT ... FOR UPDATE`) in a transaction. Every instance that
-     * needs to refresh the grant queues here; the lock lives exactly as long as the holder's transaction, so it
-     * cannot expire under a slow token endpoint, and a crashed holder's connection drop releases it at once.
-     */
-    async withRowLock<T>(id: string, timeoutMs: number, work: (client: DatabaseClient) => Promise<T>): Promise<T> {
-      return db.$transaction(
-        async (tx) => {
-          await tx.$queryRaw`SELECT 1 FROM grants WHERE id = ${id}::uuid FOR UPDATE`;
-          return work(tx);
-        },
-        { timeout: timeoutMs, maxWait: timeoutMs },
-      );
+    /** Ends `holder`'s lease without a change (the refresh failed or was not needed); false if it was not held. */
+    async releaseRefreshLease(id: string, holder: string): Promise<boolean> {
+      const { count } = await db.grant.updateMany({
+        where: { id, refreshLeaseHolder: holder },
+        data: { refreshLeaseHolder: null, refreshLeaseUntil: null },
+      });
+      return count === 1;
     },
 
     /**
@@ -119,11 +148,21 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
       return rows.map((row) => row.id);
     },
 
-    async markReauthRequired(id: string, client: DatabaseClient = db) {
-      await client.grant.updateMany({
-        where: { id, status: 'active' },
-        data: { status: 'reauth_required', version: { increment: 1 } },
+    /**
+     * Marks the grant as needing a new consent. With `fence`, only while that lease holder still holds it at that
+     * version: a refused refresh token proves nothing once another holder has stored a newer pair. True when marked.
+     */
+    async markReauthRequired(id: string, fence?: { version: number; holder: string }): Promise<boolean> {
+      const { count } = await db.grant.updateMany({
+        where: { id, status: 'active', ...(fence ? { version: fence.version, refreshLeaseHolder: fence.holder } : {}) },
+        data: {
+          status: 'reauth_required',
+          version: { increment: 1 },
+          refreshLeaseHolder: null,
+          refreshLeaseUntil: null,
+        },
       });
+      return count === 1;
     },
 
     /** Deletes the tokens of grants that no vehicle uses any more (after a disconnect or a vehicle moving on). */

@@ -93,7 +93,10 @@ export async function startKeyfob(options: {
         }
       : config;
     // fastify-plugin: Keyfob's error and not-found handlers belong to the root instance.
-    await app.register(fp(keyfob), { config: effective, database });
+    await app.register(fp(keyfob), {
+      config: effective,
+      database: { ...database, maxPoolSize: database.maxPoolSize ?? config.databasePoolSize },
+    });
     await app.ready();
     if (options.listen !== false) await app.listen({ port: config.port, host: config.host });
   } catch (error) {

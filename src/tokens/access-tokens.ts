@@ -3,20 +3,27 @@
  * - a token expiring within 60 s is refreshed first; both tokens are replaced (rotation) and the new pair is
  *   stored, under the grant's version, before anyone uses it;
  * - one refresh per grant at a time, everywhere: requests of one process share a single flight, and processes
- *   queue on the grant's row lock (see GrantRepository.withRowLock); whoever gets the lock re-reads the grant
- *   and uses a pair another instance just stored instead of presenting a refresh token that was already used;
+ *   take the grant's refresh lease (GrantRepository.takeRefreshLease). Whoever takes it re-reads the grant in the
+ *   same statement and uses a pair another instance just stored instead of presenting a refresh token that was
+ *   already used; the others wait for the lease to end (tokens/lease-waits.ts) and read the grant again;
+ * - no database connection or transaction is held while the token endpoint answers: the lease is a row value,
+ *   taken and ended by single statements. It lasts longer than the token endpoint's own timeout, so a live
+ *   holder has always given up before its lease can expire, and a crashed holder's lease expires by itself;
+ * - the store is fenced by the lease holder's id and the grant's version: a holder whose lease was taken over
+ *   stores nothing and marks nothing, so it can never overwrite a newer pair;
  * - `invalid_grant` marks the grant reauth_required (no further refresh is tried, so no silent loop); a provider
  *   failure (5xx, timeout, network) leaves the stored tokens untouched and answers 502/504;
  * - after an upstream 401, the token the provider refused is passed as `staleToken`: refreshed once, unless
  *   another request already replaced it.
  * @see RFC 6749 section 6, RFC 9700 section 4.14
  */
+import { randomUUID } from 'node:crypto';
 import * as oauth from 'openid-client';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
 import { classifyOAuthFailure, type OAuthFailure, oauthFailureError } from '../providers/oauth-failure.ts';
 import type { ProviderAdapter, TokenSet } from '../providers/provider-adapter.ts';
-import type { DatabaseClient } from '../repositories/database-client.ts';
 import type { GrantRepository, GrantTokens } from '../repositories/grants.ts';
+import { type LeaseWaits, nextPollMs } from './lease-waits.ts';
 
 const REFRESH_MARGIN_MS = 60_000;
 /**
@@ -51,16 +58,19 @@ type Outcome =
 /** What a keep-alive refresh of one grant came to. */
 export type KeepAliveOutcome = 'refreshed' | 'not_needed' | OAuthFailure;
 
+/** Why a request gave up waiting for another instance's refresh: it outlived two of its leases. */
+const leaseWaitTimedOut = () =>
+  new KeyfobError(ERROR_CODES.UPSTREAM_TIMEOUT, 504, 'the token refresh under way elsewhere did not finish in time');
+
 export function createAccessTokens(deps: {
   grants: GrantRepository;
   provider: ProviderAdapter;
   /** For work no request asked for (the keep-alive job); requests pass their own logger to `forGrant`. */
   log: RefreshLog;
   loginUrl: string;
-  /** Queue on the grant's row lock across instances (false only for the single-process embedded database). */
-  lockAcrossInstances: boolean;
-  /** Longest a refresh may hold or wait for the lock: beyond the token endpoint's own timeout. */
-  lockTimeoutMs: number;
+  /** How long a refresh lease lasts: longer than the token endpoint's timeout, so a live holder never outlives it. */
+  leaseMs: number;
+  leaseWaits: LeaseWaits;
   /** Told every refresh outcome, for metrics. */
   onOutcome?: (outcome: string) => void;
   /** Told when a grant's stored tokens or status changed, so caches on every instance drop it. */
@@ -69,56 +79,89 @@ export function createAccessTokens(deps: {
   const inFlight = new Map<string, Promise<string>>();
   const coolingDown = new Map<string, { until: number; error: KeyfobError }>();
 
+  /** Calls the token endpoint holding the lease, and stores (or marks) under the lease's fence. */
+  async function refreshHolding(
+    grant: GrantTokens & { refreshToken: string },
+    holder: string,
+    log: RefreshLog,
+  ): Promise<Outcome> {
+    const fence = { version: grant.version, holder };
+    let tokens: TokenSet;
+    try {
+      tokens = deps.provider.tokenSetFrom(await oauth.refreshTokenGrant(deps.provider.oauth, grant.refreshToken));
+    } catch (error) {
+      const failure = classifyOAuthFailure(error);
+      if (failure === 'grant_refused' && (await deps.grants.markReauthRequired(grant.id, fence))) {
+        return { failure, cause: error, changed: true };
+      }
+      const released = await deps.grants.releaseRefreshLease(grant.id, holder);
+      if (released) await deps.leaseWaits.announceEnded(grant.id);
+      // Refused after our lease was taken over: the new holder's answer counts, not ours.
+      if (failure === 'grant_refused') return afterLostLease(grant.id);
+      return { failure, cause: error, changed: false };
+    }
+    // Some providers answer a refresh without a new refresh token: the old one stays valid then.
+    const stored = await deps.grants.storeRefreshed(grant.id, grant.version, holder, {
+      ...tokens,
+      refreshToken: tokens.refreshToken ?? grant.refreshToken,
+    });
+    if (!stored) return afterLostLease(grant.id);
+    log.info({ grantId: grant.id }, 'token refreshed');
+    return { token: tokens.accessToken, refreshed: true, changed: true };
+  }
+
+  /** Our lease expired and another holder took over: whatever it stored is the grant's state now. */
+  async function afterLostLease(grantId: string): Promise<Outcome> {
+    const current = await deps.grants.findTokens(grantId);
+    if (current?.status === 'active' && current.accessToken && usable(current, undefined)) {
+      return { token: current.accessToken, refreshed: false, changed: false };
+    }
+    return { failure: 'grant_refused', cause: undefined, changed: false };
+  }
+
   /**
-   * Refreshes with the grant as it is now (re-read under the lock) unless `stillNeeded` says another request or
-   * instance has refreshed meanwhile; returns a token or what went wrong.
+   * Refreshes the grant as it is now unless `stillNeeded` says another request or instance has refreshed
+   * meanwhile; returns a token or what went wrong. With `wait` false (the keep-alive job), a lease held
+   * elsewhere means someone is refreshing it already: nothing to do.
    */
-  async function refreshLocked(
+  async function refreshUnderLease(
     grantId: string,
     stillNeeded: (current: GrantTokens) => boolean,
     log: RefreshLog,
-    client?: DatabaseClient,
-  ): Promise<Outcome> {
-    const current = await deps.grants.findTokens(grantId, client);
-    if (current?.status !== 'active' || !current.refreshToken) {
-      return { failure: 'grant_refused', cause: undefined, changed: false };
+    wait: boolean,
+  ): Promise<Outcome | 'held_elsewhere'> {
+    const giveUpAt = Date.now() + 2 * deps.leaseMs;
+    let pollMs: number | undefined;
+    for (;;) {
+      const holder = randomUUID();
+      const lease = await deps.grants.takeRefreshLease(grantId, holder, deps.leaseMs);
+      const current = lease.grant;
+      if (current?.status !== 'active' || !current.refreshToken) {
+        return { failure: 'grant_refused', cause: undefined, changed: false };
+      }
+      // Another request or instance refreshed while this one waited: use its pair, never the used refresh token.
+      if (!stillNeeded(current) && current.accessToken) {
+        if (lease.taken) await deps.grants.releaseRefreshLease(grantId, holder);
+        return { token: current.accessToken, refreshed: false, changed: false };
+      }
+      if (lease.taken) return refreshHolding({ ...current, refreshToken: current.refreshToken }, holder, log);
+      if (!wait) return 'held_elsewhere';
+      if (Date.now() >= giveUpAt) throw leaseWaitTimedOut();
+      pollMs = nextPollMs(pollMs);
+      const leaseLeftMs = lease.leaseUntil ? lease.leaseUntil.getTime() - Date.now() + 20 : pollMs;
+      await deps.leaseWaits.wait(grantId, Math.min(pollMs, Math.max(leaseLeftMs, 0)));
     }
-    // Another request or instance refreshed while this one waited: use its pair, never the used refresh token.
-    if (!stillNeeded(current) && current.accessToken) {
-      return { token: current.accessToken, refreshed: false, changed: false };
-    }
-    let tokens: TokenSet;
-    try {
-      tokens = deps.provider.tokenSetFrom(await oauth.refreshTokenGrant(deps.provider.oauth, current.refreshToken));
-    } catch (error) {
-      const failure = classifyOAuthFailure(error);
-      if (failure === 'grant_refused') await deps.grants.markReauthRequired(grantId, client);
-      return { failure, cause: error, changed: failure === 'grant_refused' };
-    }
-    // Some providers answer a refresh without a new refresh token: the old one stays valid then.
-    const stored = await deps.grants.replaceTokens(
-      grantId,
-      current.version,
-      { ...tokens, refreshToken: tokens.refreshToken ?? current.refreshToken },
-      client,
-    );
-    if (!stored) return { failure: 'grant_refused', cause: undefined, changed: false };
-    log.info({ grantId }, 'token refreshed');
-    return { token: tokens.accessToken, refreshed: true, changed: true };
   }
 
   async function refreshOnce(
     grantId: string,
     stillNeeded: (current: GrantTokens) => boolean,
     log: RefreshLog,
-  ): Promise<Outcome> {
-    const outcome = deps.lockAcrossInstances
-      ? await deps.grants.withRowLock(grantId, deps.lockTimeoutMs, (client) =>
-          refreshLocked(grantId, stillNeeded, log, client),
-        )
-      : await refreshLocked(grantId, stillNeeded, log);
-    // Announced only now, after the lock's transaction committed: an instance that evicts and reloads at once
-    // must read the new row, not the one still being replaced.
+    wait = true,
+  ): Promise<Outcome | 'held_elsewhere'> {
+    const outcome = await refreshUnderLease(grantId, stillNeeded, log, wait);
+    if (outcome === 'held_elsewhere') return outcome;
+    // Announced after the store: an instance that evicts and reloads at once reads the new row.
     if (outcome.changed) await deps.onGrantChanged?.(grantId);
     deps.onOutcome?.(
       'token' in outcome ? (outcome.refreshed ? 'refreshed' : 'reused_other_instance') : outcome.failure,
@@ -129,6 +172,8 @@ export function createAccessTokens(deps: {
 
   async function refresh(grantId: string, staleToken: string | undefined, log: RefreshLog): Promise<string> {
     const outcome = await refreshOnce(grantId, (current) => !usable(current, staleToken), log);
+    // Requests wait for a lease held elsewhere, so this is only for the type: never a silent success.
+    if (outcome === 'held_elsewhere') throw leaseWaitTimedOut();
     if ('token' in outcome) return outcome.token;
     if (outcome.failure === 'grant_refused') throw reauthRequired(deps.loginUrl);
     const error = oauthFailureError(outcome.failure, outcome.cause);
@@ -161,7 +206,8 @@ export function createAccessTokens(deps: {
 
   /**
    * The keep-alive job's refresh: refreshes the grant if its refresh token still expires before `before` once the
-   * lock is held (the same one-refresh rule as requests), and shares an in-process flight with them.
+   * lease is held (the same one-refresh rule as requests), and shares an in-process flight with them. A grant
+   * whose lease is held elsewhere is being refreshed already: the job moves on rather than wait.
    */
   async function keepAlive(grantId: string, before: Date): Promise<KeepAliveOutcome> {
     const joined = inFlight.get(grantId);
@@ -173,7 +219,9 @@ export function createAccessTokens(deps: {
       grantId,
       (current) => current.refreshExpiresAt === null || current.refreshExpiresAt.getTime() < before.getTime(),
       deps.log,
+      false,
     );
+    if (outcome === 'held_elsewhere') return 'not_needed';
     if ('token' in outcome) return outcome.refreshed ? 'refreshed' : 'not_needed';
     return outcome.failure;
   }

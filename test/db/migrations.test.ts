@@ -79,12 +79,12 @@ test('a failing migration leaves nothing half-applied', async (t) => {
   const copy = await mkdtemp(join(tmpdir(), 'keyfob-migrations-'));
   t.after(() => rm(copy, { recursive: true, force: true }));
   await cp(MIGRATIONS_DIR, copy, { recursive: true });
-  await cp(join(copy, '20261122000000_init'), join(copy, '20261123000000_broken'), { recursive: true });
+  await cp(join(copy, '20261122000000_init'), join(copy, '29991231000000_broken'), { recursive: true });
   await writeFile(
-    join(copy, '20261123000000_broken', 'migration.sql'),
+    join(copy, '29991231000000_broken', 'migration.sql'),
     'CREATE TABLE "half" (id int);\nSELECT no_such_function();',
   );
-  await assert.rejects(applyMigrations(url, copy), /20261123000000_broken failed/);
+  await assert.rejects(applyMigrations(url, copy), /29991231000000_broken failed/);
   const tables = await sql(url, "SELECT table_name FROM information_schema.tables WHERE table_name = 'half'");
   assert.equal(tables.length, 0);
   const recorded = await sql(url, 'SELECT migration_name FROM "_prisma_migrations" ORDER BY migration_name');

@@ -7,6 +7,7 @@ import { prepareDatabase } from '../../src/db/prepare-database.ts';
 import { createPrismaClient } from '../../src/db/prisma-client.ts';
 import { startSandbox } from '../../src/sandbox/start-sandbox.ts';
 import { type AppTokenRequest, createAppTokens } from '../../src/tokens/app-tokens.ts';
+import { createLeaseWaits } from '../../src/tokens/lease-waits.ts';
 import { createTokenVault } from '../../src/vault/token-vault.ts';
 import { createTestDatabase } from '../helpers/test-database.ts';
 
@@ -43,8 +44,9 @@ async function setup(t: TestContext, settings = {}) {
         const answer = await oauth.clientCredentialsGrant(iam, { scope: request.scopes.join(' ') });
         return { accessToken: answer.access_token, expiresInSeconds: answer.expires_in ?? 3600 };
       },
-      lockAcrossInstances: !database.embedded,
-      lockTimeoutMs: 10_000,
+      leaseMs: 10_000,
+      // No bus between these instances: waiters on another instance rely on the polling fallback.
+      leaseWaits: createLeaseWaits(null),
     });
   };
   const request = (scopes: string[]): AppTokenRequest => ({

@@ -7,6 +7,7 @@ import { createUserRepository } from '../../repositories/users.ts';
 import { createVehicleRepository } from '../../repositories/vehicles.ts';
 import { type AccessTokens, createAccessTokens } from '../../tokens/access-tokens.ts';
 import { type AppTokens, createAppTokens } from '../../tokens/app-tokens.ts';
+import { createLeaseWaits } from '../../tokens/lease-waits.ts';
 
 function createRepositories(app: FastifyInstance) {
   const grants = createGrantRepository(app.db, app.vault);
@@ -14,7 +15,9 @@ function createRepositories(app: FastifyInstance) {
     users: createUserRepository(app.db),
     grants,
     vehicles: createVehicleRepository(app.db, app.vault, grants),
-    audit: createAuditRepository(app.db, app.sql, app.log),
+    audit: createAuditRepository(app.db, app.sql, app.log, (result, events) =>
+      app.metrics.auditWrites.inc({ result }, events),
+    ),
   };
 }
 
@@ -26,11 +29,23 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * How long a refresh or token-fetch lease lasts: the token endpoint's timeout (openid-client counts it in whole
+ * seconds) plus a margin, so a live holder has always given up on the endpoint before its lease can expire.
+ */
+export const leaseMsFor = (upstreamTimeoutMs: number) => Math.ceil(upstreamTimeoutMs / 1000) * 1000 + 5_000;
+
 export default fp(
   async (app) => {
     const repos = createRepositories(app);
+    const leaseWaits = createLeaseWaits(app.bus);
+    const leaseMs = leaseMsFor(app.config.upstreamTimeoutMs);
     app.decorate('repos', repos);
-    app.addHook('onClose', async () => repos.audit.flush());
+    app.addHook('onClose', async () => {
+      await repos.audit.flush();
+      const lost = repos.audit.pending();
+      if (lost > 0) app.log.error({ events: lost }, 'audit events not written before shutdown: the database is away');
+    });
     app.decorate(
       'accessTokens',
       createAccessTokens({
@@ -38,9 +53,8 @@ export default fp(
         provider: app.provider,
         log: app.log,
         loginUrl: '/auth/login',
-        lockAcrossInstances: !app.databaseInfo.embedded,
-        // Waiters queue behind a holder that may wait on the token endpoint for its whole timeout.
-        lockTimeoutMs: 2 * app.config.upstreamTimeoutMs + 10_000,
+        leaseMs,
+        leaseWaits,
         onOutcome: (outcome) => app.metrics.refreshes.inc({ outcome }),
         onGrantChanged: (grantId) => app.bus.publish({ kind: 'grant', id: grantId }),
       }),
@@ -55,8 +69,8 @@ export default fp(
           if (!source) throw new Error('this provider has no application tokens');
           return source.fetch(request.scopes);
         },
-        lockAcrossInstances: !app.databaseInfo.embedded,
-        lockTimeoutMs: 2 * app.config.upstreamTimeoutMs + 10_000,
+        leaseMs,
+        leaseWaits,
       }),
     );
   },

@@ -80,16 +80,18 @@ export function callbackRoute(app: FastifyInstance) {
         return backToDashboard(reply, failure === 'grant_refused' ? 'code_rejected' : 'provider_unavailable');
       }
       const tokenSet = app.provider.tokenSetFrom(tokens);
-      let stored: Awaited<ReturnType<typeof storeConnection>>;
+      let described: { providerUserId: string } & Awaited<ReturnType<typeof app.provider.describeGrant>>;
       try {
         const providerUserId = await app.provider.identifyUser(tokenSet.accessToken);
-        const grant = await app.provider.describeGrant(tokenSet.accessToken);
-        stored = await storeConnection(app, { providerUserId, tokens: tokenSet, ...grant });
+        described = { providerUserId, ...(await app.provider.describeGrant(tokenSet.accessToken)) };
       } catch (error) {
         request.log.warn({ err: (error as Error).message }, 'reading the new connection failed');
         await audit('describe_failed', 302);
         return backToDashboard(reply, 'provider_unavailable');
       }
+      // Stored only now, with every provider call behind it: no connection is held while the provider answers.
+      // A database failure here is the database's (503 with retry-after, from the error handler), not the provider's.
+      const stored = await storeConnection(app, { ...described, tokens: tokenSet });
       // A new session id for the signed-in session: an id planted before login is worthless after it.
       await request.session.regenerate();
       const now = Date.now();

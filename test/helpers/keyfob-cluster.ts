@@ -21,7 +21,7 @@ import { createTestDatabase } from './test-database.ts';
 
 export const STORM = 200;
 
-export async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0) {
+export async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0, extraEnv: NodeJS.ProcessEnv = {}) {
   const database = await createTestDatabase(t);
   const dataDir = await mkdtemp(join(tmpdir(), 'keyfob-cluster-'));
   t.after(() => rm(dataDir, { recursive: true, force: true }));
@@ -45,6 +45,7 @@ export async function cluster(t: TestContext, instances = 2, reuseGraceSeconds =
     TOKEN_ENCRYPTION_KEYS: keys,
     UPSTREAM_TIMEOUT_MS: '10000',
     ...providerEnv,
+    ...extraEnv,
   };
   const processes = [];
   for (const port of ports) processes.push(await spawnKeyfob(t, port, env));
@@ -69,6 +70,8 @@ export async function cluster(t: TestContext, instances = 2, reuseGraceSeconds =
   return {
     sandbox,
     clientSecret,
+    /** The instances' key ring, to read stored tokens. */
+    vault,
     /** The environment and ports the instances run with, to start one again. */
     env,
     ports,
@@ -80,6 +83,13 @@ export async function cluster(t: TestContext, instances = 2, reuseGraceSeconds =
       const { rows } = await db.query(`UPDATE grants SET access_expires_at = now() - interval '1 second' RETURNING id`);
       for (const row of rows) await redis.publish('keyfob:invalidate', JSON.stringify({ kind: 'grant', id: row.id }));
     },
+    /** Plain SQL on the shared database; grants a statement returns (`RETURNING id`) are announced as changed. */
+    editGrants: async (text: string, params: unknown[] = []) => {
+      const { rows } = await db.query(text, params);
+      for (const row of rows) await redis.publish('keyfob:invalidate', JSON.stringify({ kind: 'grant', id: row.id }));
+      return rows.map((row) => row.id as string);
+    },
+    query: (text: string, params: unknown[] = []) => db.query(text, params),
     /** The stored refresh token, decrypted, and the grant's status. */
     stored: async () => {
       const { rows } = await db.query('SELECT id, refresh_token_enc, status, version FROM grants');

@@ -88,6 +88,14 @@ export function controlRoutes(app: FastifyInstance, state: SandboxState) {
     return state.settings;
   });
 
+  app.post('/sandbox/accounts', async (request, reply) => {
+    const { count } = (request.body ?? {}) as { count?: unknown };
+    if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > 1000) {
+      return reply.code(400).send({ error: 'invalid_accounts', message: 'count must be an integer from 1 to 1000' });
+    }
+    return { accounts: state.addTestAccounts(count as number).map((account) => ({ id: account.id })) };
+  });
+
   app.post('/sandbox/grants/seed', async (request, reply) => {
     const { count, accountId } = (request.body ?? {}) as { count?: unknown; accountId?: unknown };
     const client = state.clients[0];

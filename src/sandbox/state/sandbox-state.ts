@@ -1,5 +1,5 @@
 /** Everything one sandbox instance remembers, in memory: a restart forgets all grants, like a fresh provider. */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { type FleetAccount, loadFleet } from '../fleet.ts';
 import type { SandboxClient, SandboxSettings } from '../options.ts';
 import type { RequestedScope } from '../permissions.ts';
@@ -50,6 +50,36 @@ export class SandboxState {
 
   client(clientId: string): SandboxClient | undefined {
     return this.clients.find((client) => client.clientId === clientId);
+  }
+
+  /**
+   * Adds `count` test accounts, each with a copy of the first fleet account's vehicles under new ids and VINs (as
+   * a provider's developer console creates simulated vehicles): load and incident tests need many distinct
+   * people, each connecting through the consent pages.
+   */
+  addTestAccounts(count: number): FleetAccount[] {
+    const template = this.accounts[0] as FleetAccount;
+    const added = Array.from({ length: count }, () => {
+      const id = randomUUID();
+      const vehicles = template.vehicles.map((vehicle) => ({
+        ...vehicle,
+        id: randomUUID(),
+        // A new serial (the last 6 characters) on the template's manufacturer and model prefix.
+        vin: `${vehicle.vin.slice(0, 11)}${randomInt(0, 1_000_000).toString().padStart(6, '0')}`,
+      }));
+      return {
+        id,
+        email: `driver-${id.slice(0, 8)}@sandbox.keyfob.dev`,
+        name: `Test driver ${id.slice(0, 8)}`,
+        vehicles,
+      };
+    });
+    for (const account of added) {
+      this.accounts.push(account);
+      for (const vehicle of account.vehicles)
+        this.vehicles.set(vehicle.id, new VehicleState(vehicle, this.clock.now()));
+    }
+    return added;
   }
 
   account(accountId: string): FleetAccount | undefined {

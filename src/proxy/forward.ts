@@ -2,7 +2,8 @@
  * One proxied call: the credentials of the route (the grant's user token, refreshed when it expires within 60 s,
  * or the application token with `sc-user-id`), the allowed request headers, the upstream answer's status and body
  * kept (provider error bodies included), only the allowed answer headers returned. On an upstream 401 the token
- * is renewed once and the call retried once.
+ * is renewed once and the call retried once. Identical GETs of one user in flight at once share that whole
+ * exchange (coalesce-gets.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KeyfobError } from '../errors/keyfob-error.ts';
@@ -12,6 +13,7 @@ import type { GrantTokens } from '../repositories/grants.ts';
 import type { OwnedVehicle } from '../repositories/vehicles.ts';
 import type { AccessTokens, RefreshLog } from '../tokens/access-tokens.ts';
 import type { AppTokens } from '../tokens/app-tokens.ts';
+import { coalescingKey, type GetCoalescer } from './coalesce-gets.ts';
 import { FORWARDED_REQUEST_HEADERS, isReturnedHeader } from './header-policy.ts';
 
 /** How a call authenticates upstream: the first token, and the one to use after a 401 with it. */
@@ -59,6 +61,8 @@ export async function forward(options: {
   accessTokens: AccessTokens;
   appTokens: AppTokens;
   timeoutMs: number;
+  /** Shares one upstream call among identical GETs of the same user (the signed-in one) in flight at once. */
+  coalesce?: { coalescer: GetCoalescer; userId: string };
   /** Told how long each upstream call took and how it ended (its status, or timeout / unreachable). */
   observeUpstream?: (outcome: string, seconds: number) => void;
 }): Promise<FastifyReply> {
@@ -103,12 +107,19 @@ export async function forward(options: {
     }
   };
 
-  let token = await credentials.token();
-  let answer: UpstreamAnswer = await send(token);
-  if (answer.status === 401) {
-    token = await credentials.renew(token);
-    answer = await send(token);
-  }
+  const exchange = async () => {
+    const token = await credentials.token();
+    const first = await send(token);
+    return first.status === 401 ? send(await credentials.renew(token)) : first;
+  };
+  const answer: UpstreamAnswer =
+    route.method === 'GET' && options.coalesce
+      ? await options.coalesce.coalescer.run(
+          coalescingKey(options.coalesce.userId, request.url, request.headers),
+          route.path,
+          exchange,
+        )
+      : await exchange();
   reply.code(answer.status);
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && isReturnedHeader(name)) reply.header(name, value);

@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { assertScopes, requiredScopes } from '../../proxy/check-scopes.ts';
+import { createGetCoalescer } from '../../proxy/coalesce-gets.ts';
 import { forward } from '../../proxy/forward.ts';
 import type { GrantTokens } from '../../repositories/grants.ts';
 import type { OwnedVehicle } from '../../repositories/vehicles.ts';
@@ -81,6 +82,9 @@ export default async function vehicleRoutes(app: FastifyInstance) {
     return { disconnected: true };
   });
 
+  const coalescer = createGetCoalescer((route) =>
+    app.metrics.coalesced.inc({ route: `/api/vehicles/:vehicleId${route}` }),
+  );
   for (const route of app.provider.routes) {
     app.route({
       method: route.method,
@@ -99,6 +103,7 @@ export default async function vehicleRoutes(app: FastifyInstance) {
           accessTokens: app.accessTokens,
           appTokens: app.appTokens,
           timeoutMs: app.config.upstreamTimeoutMs,
+          coalesce: { coalescer, userId: sessionUserId(request) },
           observeUpstream: (status, seconds) => app.metrics.upstream.observe({ route: route.path, status }, seconds),
         });
       },

@@ -3,7 +3,8 @@
  * each `state` to the browser that started the flow. Each is single use and lives 10 minutes (a Smartcar code's
  * lifetime); a handful may be open at once (several tabs), the oldest dropped first.
  */
-import type { BrowserSession } from '../sessions/browser-session.ts';
+import type { Session } from 'fastify';
+import { updateSession } from '../sessions/session-timeouts.ts';
 
 export interface PendingLogin {
   state: string;
@@ -15,16 +16,16 @@ export interface PendingLogin {
 const LIFETIME_MS = 10 * 60_000;
 const MAX_OPEN = 5;
 
-export function addPendingLogin(session: BrowserSession, login: PendingLogin): void {
+export function addPendingLogin(session: Session, login: PendingLogin): void {
   const open = (session.pendingLogins ?? []).filter((item) => Date.now() - item.startedAt < LIFETIME_MS);
-  session.update({ pendingLogins: [...open, login].slice(-MAX_OPEN) });
+  updateSession(session, { pendingLogins: [...open, login].slice(-MAX_OPEN) });
 }
 
 /** Removes and returns the login with this state, if it exists and has not expired. */
-export function takePendingLogin(session: BrowserSession, state: string): PendingLogin | undefined {
+export function takePendingLogin(session: Session, state: string): PendingLogin | undefined {
   const open = session.pendingLogins ?? [];
   const found = open.find((item) => item.state === state);
-  if (found) session.update({ pendingLogins: open.filter((item) => item !== found) });
+  if (found) updateSession(session, { pendingLogins: open.filter((item) => item !== found) });
   if (!found || Date.now() - found.startedAt >= LIFETIME_MS) return undefined;
   return found;
 }

@@ -67,9 +67,13 @@ export function createAuditRepository(
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
   let retryMs = 0;
+  let closed = false;
 
   function schedule(ms: number) {
+    if (closed) return;
+    // Unref'd: a pending write never keeps a process alive; the app's close writes what is queued.
     timer ??= setTimeout(flush, ms);
+    timer.unref();
   }
 
   /** Puts events that could not be written back in front of the queue, dropping the oldest past the bound. */
@@ -121,7 +125,7 @@ export function createAuditRepository(
       if (queue.length >= MAX_BATCH && retryMs === 0) void flush();
       else schedule(FLUSH_MS);
     },
-    /** Writes what is queued (the app's close calls it); events that still fail stay queued for the next try. */
+    /** Writes what is queued; events that still fail stay queued for the next try. */
     async flush() {
       while (queue.length > 0) {
         const before = queue.length;
@@ -129,6 +133,13 @@ export function createAuditRepository(
         if (queue.length >= before) return;
       }
       await flushing;
+    },
+    /** The app's close: writes what is queued, once more if that fails, then schedules nothing more. */
+    async close() {
+      await this.flush();
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
     },
     /** Events waiting to be written (a failed write's included). */
     pending: () => queue.length,

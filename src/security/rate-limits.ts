@@ -62,6 +62,6 @@ export function perSessionRateLimit(app: FastifyInstance, area: Area, max: numbe
   if (max === 0) return () => undefined;
   const check = limiter(app, area, 'session', max, (request) => request.session.sessionId);
   return (request) => {
-    if (request.session.existing) check(request);
+    if (app.sessions.existing(request.session)) check(request);
   };
 }

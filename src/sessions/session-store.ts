@@ -5,13 +5,26 @@
  */
 import type { PendingLogin } from '../connect/pending-logins.ts';
 
-export interface SessionData {
+/** The fields Keyfob keeps in a browser session (absent on a session that has not begun). */
+export interface SessionFields {
   /** Milliseconds since the epoch when this session began; the absolute timeout counts from here. */
-  readonly createdAt: number;
+  createdAt?: number;
   /** When the session was last extended; the idle timeout counts from here. */
+  lastSeenAt?: number;
+  userId?: string;
+  pendingLogins?: readonly PendingLogin[];
+}
+
+declare module 'fastify' {
+  // @fastify/session's request.session carries these fields.
+  interface Session extends SessionFields {}
+}
+
+/** A stored session: the fields, once begun, and @fastify/session's cookie settings. */
+export interface SessionData extends SessionFields {
+  readonly createdAt: number;
   readonly lastSeenAt: number;
-  readonly userId?: string;
-  readonly pendingLogins?: readonly PendingLogin[];
+  readonly cookie?: object;
 }
 
 export interface SessionStore {

@@ -42,7 +42,7 @@ export default fp(
     const leaseMs = leaseMsFor(app.config.upstreamTimeoutMs);
     app.decorate('repos', repos);
     app.addHook('onClose', async () => {
-      await repos.audit.flush();
+      await repos.audit.close();
       const lost = repos.audit.pending();
       if (lost > 0) app.log.error({ events: lost }, 'audit events not written before shutdown: the database is away');
     });

@@ -1,25 +1,41 @@
 /**
- * Server-side sessions (sessions/): a signed HttpOnly cookie holding a random id, data in Redis (or memory when
- * REDIS_URL is unset) behind an in-process read cache. `/auth` and `/api` attach the session in their own hooks
- * (after the per-IP limit and the origin check, so neither a flood nor a cross-site request costs a store read)
- * and commit it with `app.sessions.commit` as they answer; other routes never touch it.
+ * Server-side sessions with @fastify/session: a signed HttpOnly cookie holding a random id, the data in Redis
+ * through ioredis (or memory when REDIS_URL is unset) behind an in-process read cache (cache/session-cache.ts).
+ * Built once here; `/auth` and `/api` each turn sessions on for their own routes with `app.useSessions`, after
+ * their origin check (so a cross-site request never costs a store read) and before their other checks. Other
+ * routes (health, metrics, the dashboard's files) never read a session.
+ *
+ * Cookie: HttpOnly, SameSite=Lax (the provider's redirect back to /auth/callback is a top-level cross-site GET),
+ * Path=/, no Domain; Secure and `__Host-` prefixed when PUBLIC_URL is https. Sessions are written only when
+ * changed (`rolling: false`, `saveUninitialized: false`); sessions/session-timeouts.ts adds the idle and absolute
+ * timeouts and the periodic extension.
  */
 import fastifyCookie from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { cacheSessionStore } from '../../cache/session-cache.ts';
-import type { BrowserSession } from '../../sessions/browser-session.ts';
+import { fastifySessionStore } from '../../sessions/fastify-session-store.ts';
 import { memoizedSigner } from '../../sessions/memoized-signer.ts';
 import { createMemorySessionStore } from '../../sessions/memory-session-store.ts';
 import { createRedisSessionStore } from '../../sessions/redis-session-store.ts';
-import { type SessionCookies, sessionCookies } from '../../sessions/session-cookie.ts';
+import { sessionTimeouts } from '../../sessions/session-timeouts.ts';
+
+export const sessionCookieName = (secure: boolean) => (secure ? '__Host-keyfob' : 'keyfob');
 
 declare module 'fastify' {
   interface FastifyInstance {
-    sessions: SessionCookies;
-  }
-  interface FastifyRequest {
-    /** Set under `/auth` and `/api` only. */
-    session: BrowserSession;
+    /** Turns sessions on for the routes of the calling area; then `sessionChecked` applies the timeouts. */
+    useSessions(area: FastifyInstance): Promise<void>;
+    sessions: {
+      cookieName: string;
+      /** The cookie's attributes without its lifetime (to clear it as it was set). */
+      cookieAttributes: { httpOnly: true; sameSite: 'lax'; path: '/'; secure: boolean };
+      /** Applies the idle and absolute timeouts to the loaded session (call right after it is loaded). */
+      enforceTimeouts(request: FastifyRequest): Promise<void>;
+      /** Whether the browser brought this session along (it was in the store). */
+      existing(session: Session): boolean;
+    };
   }
 }
 
@@ -27,21 +43,37 @@ export default fp(
   async (app) => {
     const { config } = app;
     if (!app.redis) app.log.warn('sessions are kept in memory: run one instance only, and expect sign-outs on restart');
-    // Cookies are parsed only where a session is read, not on every request (`hook: false`).
-    await app.register(fastifyCookie, { hook: false });
-    app.decorateRequest('session', null as unknown as BrowserSession);
-    app.decorate(
-      'sessions',
-      sessionCookies({
+    // @fastify/session reads `request.cookies` and writes its cookie through `reply.setCookie`.
+    await app.register(fastifyCookie);
+    const idleMs = config.session.idleTimeoutSeconds * 1000;
+    const absoluteMs = config.session.absoluteTimeoutSeconds * 1000;
+    const loaded = new WeakSet<object>();
+    const timeouts = sessionTimeouts({ idleMs, absoluteMs, loaded });
+    const cookieName = sessionCookieName(config.secureCookies);
+    const cookieAttributes = { httpOnly: true, sameSite: 'lax', path: '/', secure: config.secureCookies } as const;
+    const options = {
+      // A signer object rather than the secret: @fastify/cookie's HMAC-SHA256 Signer, remembering its answers.
+      secret: memoizedSigner(config.sessionSecret),
+      cookieName,
+      cookie: { ...cookieAttributes, maxAge: idleMs },
+      store: fastifySessionStore({
         store: cacheSessionStore(app.redis ? createRedisSessionStore(app.redis) : createMemorySessionStore(), app.bus),
-        signer: memoizedSigner(config.sessionSecret),
-        parseCookie: (header) => app.parseCookie(header),
-        serializeCookie: (name, value, attributes) => app.serializeCookie(name, value, attributes),
-        secure: config.secureCookies,
-        idleMs: config.session.idleTimeoutSeconds * 1000,
-        absoluteMs: config.session.absoluteTimeoutSeconds * 1000,
+        loaded,
+        idleMs,
+        absoluteMs,
       }),
-    );
+      saveUninitialized: false,
+      rolling: false,
+    };
+    app.decorate('useSessions', async (area: FastifyInstance) => {
+      await area.register(fastifySession, options);
+    });
+    app.decorate('sessions', {
+      cookieName,
+      cookieAttributes,
+      enforceTimeouts: timeouts.enforce,
+      existing: timeouts.existing,
+    });
   },
   { name: 'session', dependencies: ['config', 'redis', 'cache'] },
 );

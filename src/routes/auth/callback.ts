@@ -13,6 +13,7 @@ import { takePendingLogin } from '../../connect/pending-logins.ts';
 import { storeConnection } from '../../connect/store-connection.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { classifyOAuthFailure } from '../../providers/oauth-failure.ts';
+import { updateSession } from '../../sessions/session-timeouts.ts';
 
 const PROVIDER_ERROR = /^[a-z_]{1,64}$/;
 
@@ -95,7 +96,7 @@ export function callbackRoute(app: FastifyInstance) {
       // A new session id for the signed-in session: an id planted before login is worthless after it.
       await request.session.regenerate();
       const now = Date.now();
-      request.session.update({ userId: stored.userId, createdAt: now, lastSeenAt: now });
+      updateSession(request.session, { userId: stored.userId, createdAt: now, lastSeenAt: now });
       await audit('connected', 302, stored.userId);
       return reply.redirect(pending.returnTo, 302);
     },

@@ -14,12 +14,16 @@ import { sessionRoute } from './session.ts';
 export default async function authRoutes(app: FastifyInstance) {
   const sameOrigin = requireSameOrigin(app.config.publicUrl);
   const perSession = perSessionRateLimit(app, 'auth', app.config.rateLimits.auth.perSession);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     sameOrigin(request);
-    await app.sessions.attach(request);
+    done();
+  });
+  // @fastify/session reads the session here, and writes a changed one as the request answers.
+  await app.useSessions(app);
+  app.addHook('onRequest', async (request) => {
+    await app.sessions.enforceTimeouts(request);
     perSession(request);
   });
-  app.addHook('onSend', app.sessions.commit);
   loginRoute(app);
   callbackRoute(app);
   sessionRoute(app);

@@ -22,16 +22,21 @@ export async function pacedLatency(options: {
   seconds: number;
   warmupSeconds: number;
   connections: number;
+  /** A query of its own on every request (`?n=1`, `?n=2` ...), so none is identical to another in flight. */
+  distinct?: boolean;
 }): Promise<{ p50: number; p99: number; sent: number; failed: number }> {
   const url = new URL(options.url);
   const pool = new Pool(url.origin, { connections: options.connections, pipelining: 1 });
   const latencies: number[] = [];
   let failed = 0;
   const inFlight: Promise<void>[] = [];
+  let counter = 0;
   const send = (counted: boolean) => {
     const started = performance.now();
+    counter += 1;
+    const path = options.distinct ? `${url.pathname}?n=${counter}` : url.pathname + url.search;
     inFlight.push(
-      pool.request({ method: 'GET', path: url.pathname + url.search, headers: options.headers }).then(
+      pool.request({ method: 'GET', path, headers: options.headers }).then(
         async (answer) => {
           await answer.body.arrayBuffer();
           if (answer.statusCode >= 300) failed += 1;

@@ -6,11 +6,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { parseKeyRing } from '../src/config/key-ring-format.ts';
+import { memoizedSigner } from '../src/sessions/memoized-signer.ts';
 import { createTokenVault } from '../src/vault/token-vault.ts';
 import { Browser } from '../test/helpers/browser.ts';
 import { freePort } from '../test/helpers/free-port.ts';
@@ -38,6 +40,39 @@ const KEYFOB_COMMAND = ['--max-semi-space-size=8', '--max-old-space-size=1024', 
 // time goes. Profiling slows both; the figures of such a run are not the benchmark's.
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const profileFlags = (name: string) => (PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}/${name}`] : []);
+
+/**
+ * What @fastify/session costs a request that changes nothing, measured in process on its own Session class: the
+ * session built from the stored copy (cookie settings, the signed id through our remembering signer, a stable
+ * JSON and SHA-256 hash) as the request arrives, and `isModified` (the hash again) as it answers. Keyfob's store,
+ * timeouts and cache are not in it: this is the library's share of a proxied call.
+ */
+function measureSessionCost() {
+  const require = createRequire(import.meta.url);
+  const Session = require('@fastify/session/lib/session.js') as new (...args: unknown[]) => { isModified(): boolean };
+  const signer = memoizedSigner(randomBytes(32).toString('base64url'));
+  const stored = {
+    cookie: { originalMaxAge: 7_200_000, expires: new Date(Date.now() + 7_200_000), httpOnly: true, path: '/' },
+    userId: randomUUID(),
+    createdAt: Date.now(),
+    lastSeenAt: Date.now(),
+  };
+  const request = { protocol: 'http' };
+  const cookieOptions = { httpOnly: true, sameSite: 'lax', path: '/', secure: false, maxAge: 7_200_000 };
+  const sessionId = randomBytes(24).toString('base64url');
+  const iterations = 200_000;
+  const run = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const session = new Session({}, request, () => sessionId, cookieOptions, signer, stored, sessionId);
+      if (session.isModified()) throw new Error('an unchanged session reads as modified');
+    }
+  };
+  run(20_000); // warm-up
+  const started = process.cpuUsage();
+  run(iterations);
+  const used = process.cpuUsage(started);
+  return { iterations, microsPerRequest: Math.round(((used.user + used.system) / iterations) * 10) / 10 };
+}
 
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -80,8 +115,38 @@ async function waitForHealth(url: string) {
   throw new Error(`${url} did not start`);
 }
 
-async function load(url: string, headers: Record<string, string>, duration: number) {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration, headers, pipelining: 1 });
+/**
+ * A closed-loop load. `distinct`: every request carries a query of its own (`?n=1`, `?n=2` ...), so no two are
+ * identical: Keyfob shares one upstream call among identical GETs in flight, and the throughput comparison is of
+ * the proxying work, not of that saving (measured apart, as the tabs workload).
+ */
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  duration: number,
+  options: { connections?: number; distinct?: boolean } = { distinct: true },
+) {
+  let counter = 0;
+  const path = new URL(url).pathname;
+  const result = await autocannon({
+    url,
+    connections: options.connections ?? CONNECTIONS,
+    duration,
+    headers,
+    pipelining: 1,
+    ...(options.distinct
+      ? {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => {
+                counter += 1;
+                return { ...request, path: `${path}?n=${counter}` };
+              },
+            },
+          ],
+        }
+      : {}),
+  });
   const ok = result['2xx'];
   if (result.non2xx > 0 || result.errors > 0)
     console.error(`  ${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
@@ -195,7 +260,13 @@ for (const [name, target] of Object.entries(targets)) {
     cpuPerRequestMicros[name] = Math.round(((await cpuMicros(proxyPids[name])) - cpuBefore) / served);
   }
   console.log(`${name}: ${measured[name]?.rps} req/s, p50 ${measured[name]?.p50} ms, p99 ${measured[name]?.p99} ms`);
-  const paced = { url: target.url, headers: target.headers, rate: LATENCY_RATE, connections: CONNECTIONS };
+  const paced = {
+    url: target.url,
+    headers: target.headers,
+    rate: LATENCY_RATE,
+    connections: CONNECTIONS,
+    distinct: true,
+  };
   atRate[name] = await pacedLatency({ ...paced, warmupSeconds: 3, seconds: Math.min(DURATION, 10) });
   const measuredAtRate = atRate[name];
   if (measuredAtRate && measuredAtRate.failed > 0) {
@@ -205,7 +276,29 @@ for (const [name, target] of Object.entries(targets)) {
 }
 const cpuNote = `CPU per request: bare proxy ${cpuPerRequestMicros.bareProxy} µs, Keyfob ${cpuPerRequestMicros.keyfob} µs`;
 console.log(cpuNote);
+
+// --- several tabs: one user's dashboard open in TABS tabs, each polling the same vehicle as fast as it can ---
+const upstreamOdometerCalls = async () =>
+  ((await (await fetch(`${sandboxUrl}/sandbox/calls`)).json()) as Record<string, number>)['api.GET /odometer'] ?? 0;
+const TABS = 10;
+const tabsBefore = await upstreamOdometerCalls();
+const tabsRun = await load(targets.keyfob.url, targets.keyfob.headers, 10, { connections: TABS, distinct: false });
+const tabsUpstream = (await upstreamOdometerCalls()) - tabsBefore;
+const tabs = {
+  tabs: TABS,
+  requestsServed: tabsRun.ok,
+  upstreamCalls: tabsUpstream,
+  callsSavedPercent: tabsRun.ok > 0 ? Math.round((1 - tabsUpstream / tabsRun.ok) * 100) : 0,
+  rps: tabsRun.rps,
+};
+console.log(
+  `${TABS} tabs polling one vehicle: ${tabs.requestsServed} requests answered with ${tabs.upstreamCalls} upstream calls (${tabs.callsSavedPercent}% saved)`,
+);
 const rssMb = await peakRssMb(keyfob.child.pid);
+const sessionCost = measureSessionCost();
+console.log(
+  `@fastify/session per request (in process): ${sessionCost.microsPerRequest} µs to build and check a loaded session`,
+);
 
 // --- the refresh storm: 200 concurrent requests that all need the one expired token refreshed ---
 const callsBefore =
@@ -366,6 +459,10 @@ const results = {
   peakRssMb: rssMb,
   refreshStorm,
   keepalive,
+  /** One user's TABS tabs polling the same vehicle: identical GETs in flight share one upstream call. */
+  tabs,
+  /** @fastify/session's own work for one request that changes nothing (see measureSessionCost). */
+  sessionCost,
 };
 await writeFile('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
 
@@ -379,6 +476,8 @@ const table = [
   `Keyfob at **${Math.round(results.ratioToBareProxy * 100)}%** of the bare proxy's throughput; p99 added over direct at ${LATENCY_RATE} req/s ${results.p99AddedMs} ms (over the bare proxy ${results.p99AddedOverBareProxyMs} ms; at full load ${results.p99AddedAtFullLoadMs} ms); peak RSS ${rssMb} MB.`,
   `Refresh storm: ${refreshStorm.ok}/${STORM} answered 200 with ${refreshStorm.refreshCalls} refresh call(s) in ${stormMs} ms.`,
   `Keep-alive: ${keepalive.refreshed} of ${keepalive.grants} seeded grants refreshed by ${keepalive.instances} instances in ${keepalive.seconds} s (${keepalive.perSecond}/s), ${keepalive.refreshedTwice} refreshed twice.`,
+  `Several tabs: ${TABS} tabs of one user polling one vehicle got ${tabs.requestsServed} answers from ${tabs.upstreamCalls} upstream calls (${tabs.callsSavedPercent}% of the calls saved).`,
+  `@fastify/session: ${sessionCost.microsPerRequest} µs of CPU per request to build and check a loaded, unchanged session (in process, ${sessionCost.iterations} times).`,
   `(${results.machine.cpus} cores, ${results.machine.cpu}, Node ${results.machine.node}, ${CONNECTIONS} connections, ${DURATION} s per target, ${results.date.slice(0, 10)}.)`,
 ].join('\n');
 console.log(`\n${table}`);

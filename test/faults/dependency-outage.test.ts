@@ -149,6 +149,15 @@ test('Postgres stops mid-traffic: 503 fast with a clear body, no half-written re
   assert.equal(load.answers.filter((answer) => answer.status >= 500 && answer.status !== 503).length, 0, 'never a 500');
   assert.equal((await sandboxCalls(keyfob))['token.refresh_token'], refreshesBefore + 1, 'then exactly one refresh');
   assert.equal((await fetch(`${keyfob.url}/readyz`)).status, 200);
+  // Every proxied call left its audit event, those answered while Postgres was away included: the failed batches
+  // were kept and written once it was back.
+  await keyfob.app.repos.audit.flush();
+  const proxied = load.answers.filter((answer) => answer.path.endsWith('/odometer')).length;
+  const { rows } = await direct.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'proxy'`);
+  assert.equal(rows[0].n, proxied, 'no audit event lost to the outage');
+  const metrics = await (await fetch(`${keyfob.url}/metrics`)).text();
+  assert.match(metrics, /keyfob_audit_events_total\{result="retried"\} [1-9]/, 'some were written on a retry');
+  assert.doesNotMatch(metrics, /keyfob_audit_events_total\{result="dropped"\}/);
 });
 
 test('Redis stops mid-traffic: sessions fail closed with 503, nobody is signed in or out by it, recovery without restart', async (t) => {

@@ -32,22 +32,31 @@ export async function startKeyfobUnderTest(
 ): Promise<KeyfobUnderTest> {
   const db = database ?? (await createTestDatabase(t));
   const { logs, stream } = logCollector();
-  const port = await freePort();
-  const keyfob = await startKeyfob({
-    env: {
-      NODE_ENV: 'test',
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      SANDBOX_PORT: '0',
-      LOG_LEVEL: 'info',
-      DATA_DIR: db.dataDir,
-      ...LIFTED_RATE_LIMITS,
-      ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-      ...env,
-    },
-    logStream: stream,
-  });
+  // A port free a moment ago can be taken before Keyfob listens (by another test file's server, or as the
+  // ephemeral port of an outgoing connection): then start again on another one.
+  let keyfob: RunningKeyfob | undefined;
+  for (let attempt = 1; !keyfob; attempt++) {
+    const port = await freePort();
+    try {
+      keyfob = await startKeyfob({
+        env: {
+          NODE_ENV: 'test',
+          PORT: String(port),
+          PUBLIC_URL: `http://127.0.0.1:${port}`,
+          SANDBOX_PORT: '0',
+          LOG_LEVEL: 'info',
+          DATA_DIR: db.dataDir,
+          ...LIFTED_RATE_LIMITS,
+          ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
+          ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+          ...env,
+        },
+        logStream: stream,
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 3) throw error;
+    }
+  }
   t.after(() => keyfob.close());
   return { ...keyfob, database: db, logs };
 }

@@ -79,6 +79,11 @@ export function createAccessTokens(deps: {
   const inFlight = new Map<string, Promise<string>>();
   const coolingDown = new Map<string, { until: number; error: KeyfobError }>();
 
+  /** Ends `holder`'s lease with nothing to store, and wakes whoever waits on it (here and on other instances). */
+  async function endLease(grantId: string, holder: string) {
+    if (await deps.grants.releaseRefreshLease(grantId, holder)) await deps.leaseWaits.announceEnded(grantId);
+  }
+
   /** Calls the token endpoint holding the lease, and stores (or marks) under the lease's fence. */
   async function refreshHolding(
     grant: GrantTokens & { refreshToken: string },
@@ -94,8 +99,7 @@ export function createAccessTokens(deps: {
       if (failure === 'grant_refused' && (await deps.grants.markReauthRequired(grant.id, fence))) {
         return { failure, cause: error, changed: true };
       }
-      const released = await deps.grants.releaseRefreshLease(grant.id, holder);
-      if (released) await deps.leaseWaits.announceEnded(grant.id);
+      await endLease(grant.id, holder);
       // Refused after our lease was taken over: the new holder's answer counts, not ours.
       if (failure === 'grant_refused') return afterLostLease(grant.id);
       return { failure, cause: error, changed: false };
@@ -141,7 +145,7 @@ export function createAccessTokens(deps: {
       }
       // Another request or instance refreshed while this one waited: use its pair, never the used refresh token.
       if (!stillNeeded(current) && current.accessToken) {
-        if (lease.taken) await deps.grants.releaseRefreshLease(grantId, holder);
+        if (lease.taken) await endLease(grantId, holder);
         return { token: current.accessToken, refreshed: false, changed: false };
       }
       if (lease.taken) return refreshHolding({ ...current, refreshToken: current.refreshToken }, holder, log);

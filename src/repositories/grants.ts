@@ -82,13 +82,13 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
     /**
      * Takes the grant's refresh lease for `holder` if nobody holds a live one, in one statement on the database's
      * clock (so instances' clocks need not agree), and returns the grant as it is now either way. Waiters learn
-     * when the current lease ends (`leaseUntil`), so none waits longer than a crashed holder's lease lasts.
+     * what is left of the current lease (`leaseLeftMs`), so none waits longer than a crashed holder's lease lasts.
      */
     async takeRefreshLease(
       id: string,
       holder: string,
       leaseMs: number,
-    ): Promise<{ taken: boolean; grant: GrantTokens | null; leaseUntil: Date | null }> {
+    ): Promise<{ taken: boolean; grant: GrantTokens | null; leaseLeftMs: number }> {
       const taken = await db.$queryRaw<GrantRow[]>`
         UPDATE grants SET refresh_lease_holder = ${holder}::uuid,
           refresh_lease_until = now() + make_interval(secs => ${leaseMs / 1000})
@@ -96,10 +96,14 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
           AND (refresh_lease_until IS NULL OR refresh_lease_until < now())
         RETURNING ${GRANT_COLUMNS}`;
       const row = taken[0];
-      if (row) return { taken: true, grant: fromRow(row), leaseUntil: null };
-      const [current] = await db.$queryRaw<Array<GrantRow & { leaseUntil: Date | null }>>`
-        SELECT ${GRANT_COLUMNS}, refresh_lease_until AS "leaseUntil" FROM grants WHERE id = ${id}::uuid`;
-      return { taken: false, grant: current ? fromRow(current) : null, leaseUntil: current?.leaseUntil ?? null };
+      if (row) return { taken: true, grant: fromRow(row), leaseLeftMs: leaseMs };
+      // What is left of the lease, on the database's clock too: an instance whose clock runs ahead must not
+      // think a live lease expired (and ask again at once, in a loop).
+      const [current] = await db.$queryRaw<Array<GrantRow & { leaseLeftMs: number }>>`
+        SELECT ${GRANT_COLUMNS},
+          GREATEST(0, EXTRACT(EPOCH FROM (refresh_lease_until - now())) * 1000)::float8 AS "leaseLeftMs"
+        FROM grants WHERE id = ${id}::uuid`;
+      return { taken: false, grant: current ? fromRow(current) : null, leaseLeftMs: current?.leaseLeftMs ?? 0 };
     },
 
     /**

@@ -152,8 +152,7 @@ export function createAccessTokens(deps: {
       if (!wait) return 'held_elsewhere';
       if (Date.now() >= giveUpAt) throw leaseWaitTimedOut();
       pollMs = nextPollMs(pollMs);
-      const leaseLeftMs = lease.leaseUntil ? lease.leaseUntil.getTime() - Date.now() + 20 : pollMs;
-      await deps.leaseWaits.wait(grantId, Math.min(pollMs, Math.max(leaseLeftMs, 0)));
+      await deps.leaseWaits.wait(grantId, Math.min(pollMs, lease.leaseLeftMs + 20));
     }
   }
 

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/prisma-client.ts';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import type { TokenVault } from '../vault/token-vault.ts';
 import { type LeaseWaits, nextPollMs } from './lease-waits.ts';
 
@@ -41,8 +42,12 @@ interface StoredAppToken {
   tokenEnc: string | null;
   expiresAt: Date | null;
   updatedAt: Date;
-  leaseUntil: Date | null;
+  /** What is left of a fetch lease, on the database's clock (0 when none is held). */
+  leaseLeftMs: number;
 }
+
+const STORED_COLUMNS = Prisma.sql`token_enc AS "tokenEnc", expires_at AS "expiresAt", updated_at AS "updatedAt",
+  GREATEST(0, EXTRACT(EPOCH FROM (lease_until - now())) * 1000)::float8 AS "leaseLeftMs"`;
 
 export function createAppTokens(deps: {
   db: Database;
@@ -75,8 +80,7 @@ export function createAppTokens(deps: {
   const read = async (key: string) =>
     (
       await deps.db.$queryRaw<StoredAppToken[]>`
-        SELECT token_enc AS "tokenEnc", expires_at AS "expiresAt", updated_at AS "updatedAt", lease_until AS "leaseUntil"
-        FROM app_tokens WHERE cache_key = ${key}`
+        SELECT ${STORED_COLUMNS} FROM app_tokens WHERE cache_key = ${key}`
     )[0];
 
   /** Takes the key's fetch lease on the database's clock if nobody holds a live one; the row as it is, if taken. */
@@ -87,7 +91,7 @@ export function createAppTokens(deps: {
         VALUES (${key}, ${holder}::uuid, now() + make_interval(secs => ${deps.leaseMs / 1000}), now())
         ON CONFLICT (cache_key) DO UPDATE SET lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until
           WHERE app_tokens.lease_until IS NULL OR app_tokens.lease_until < now()
-        RETURNING token_enc AS "tokenEnc", expires_at AS "expiresAt", updated_at AS "updatedAt", lease_until AS "leaseUntil"`
+        RETURNING ${STORED_COLUMNS}`
     )[0];
 
   async function endLease(key: string, holder: string) {
@@ -150,8 +154,8 @@ export function createAppTokens(deps: {
         );
       }
       pollMs = nextPollMs(pollMs);
-      const leaseLeftMs = stored?.leaseUntil ? stored.leaseUntil.getTime() - Date.now() + 20 : pollMs;
-      await deps.leaseWaits.wait(leaseKey(key), Math.min(pollMs, Math.max(leaseLeftMs, 0)));
+      // The lease as read before the attempt; a null row (a first fetch just begun elsewhere) waits one poll.
+      await deps.leaseWaits.wait(leaseKey(key), Math.min(pollMs, (stored?.leaseLeftMs ?? pollMs) + 20));
     }
   }
 

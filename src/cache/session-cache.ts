@@ -1,8 +1,8 @@
 /**
  * Wraps a session store with an in-process read cache (see coherent-cache.ts). Every write (save, destroy) goes
  * to the store first, then evicts this instance's copy and tells the others to evict theirs. Cached sessions are
- * deeply frozen and shared by the requests that read them: a request that changes its session makes a new
- * object (sessions/browser-session.ts), so one request's changes never leak into another's.
+ * deeply frozen and shared by the requests that read them: @fastify/session copies what it reads into a session
+ * object of the request's own, so one request's changes never leak into another's.
  */
 
 import type { SessionData, SessionStore } from '../sessions/session-store.ts';

@@ -3,7 +3,8 @@
  * connection. This job refreshes grants whose refresh token expires within a window:
  * - in batches claimed with `FOR UPDATE SKIP LOCKED` plus a claim column, so several instances share the work
  *   and none takes a grant another has claimed;
- * - each refresh goes through the same one-refresh-per-grant path as requests (row lock, re-read, rotate, store);
+ * - each refresh goes through the same one-refresh-per-grant path as requests (lease, re-read, rotate, fenced
+ *   store); a grant whose lease a request holds is being refreshed already, and is left to it;
  * - `invalid_grant` marks the grant reauth_required; provider errors and rate limits make the run back off
  *   (exponentially) and stop after a few in a row, leaving the remaining claims to expire for a later run.
  */

@@ -25,7 +25,7 @@ export const sessionCookieName = (secure: boolean) => (secure ? '__Host-keyfob' 
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Turns sessions on for the routes of the calling area; then `sessionChecked` applies the timeouts. */
+    /** Turns @fastify/session on for the routes of `area`; a hook after it then calls `sessions.enforceTimeouts`. */
     useSessions(area: FastifyInstance): Promise<void>;
     sessions: {
       cookieName: string;

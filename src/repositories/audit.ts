@@ -66,6 +66,8 @@ export function createAuditRepository(
   let queue: AuditInput[] = [];
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  /** One write at a time: the batch in flight is always the oldest, so a failed one goes back to the front. */
+  let writing = false;
   let retryMs = 0;
   let closed = false;
 
@@ -76,9 +78,12 @@ export function createAuditRepository(
     timer.unref();
   }
 
-  /** Puts events that could not be written back in front of the queue, dropping the oldest past the bound. */
-  function keepForRetry(events: AuditInput[], error: Error) {
-    queue = events.concat(queue);
+  /**
+   * Keeps events that could not be written for the next try, in the order they happened: a failed batch is older
+   * than everything queued (in front), a failed immediate write newer (behind). Past the bound, the oldest go.
+   */
+  function keepForRetry(events: AuditInput[], error: Error, at: 'front' | 'back') {
+    queue = at === 'front' ? events.concat(queue) : queue.concat(events);
     const over = queue.length - MAX_BUFFERED;
     if (over > 0) {
       queue = queue.slice(over);
@@ -94,19 +99,23 @@ export function createAuditRepository(
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = undefined;
+    if (writing || queue.length === 0) return flushing;
     const batch = queue.slice(0, MAX_BATCH);
     queue = queue.slice(batch.length);
-    if (batch.length === 0) return flushing;
-    if (queue.length > 0) schedule(FLUSH_MS);
-    flushing = flushing.then(() =>
-      insertBatch(sql, batch).then(
+    writing = true;
+    flushing = insertBatch(sql, batch)
+      .then(
         () => {
           retryMs = 0;
           counted('written', batch.length);
         },
-        (error: Error) => keepForRetry(batch, error),
-      ),
-    );
+        (error: Error) => keepForRetry(batch, error, 'front'),
+      )
+      .finally(() => {
+        writing = false;
+        // What was queued meanwhile goes next (a full batch at once); after a failure, the retry timer decides.
+        if (queue.length > 0 && retryMs === 0) schedule(queue.length >= MAX_BATCH ? 0 : FLUSH_MS);
+      });
     return flushing;
   }
 
@@ -117,7 +126,7 @@ export function createAuditRepository(
         await db.auditEvent.create({ data: event });
         counted('written', 1);
       } catch (error) {
-        keepForRetry([event], error as Error);
+        keepForRetry([event], error as Error, 'back');
       }
     },
     enqueue(event: AuditInput) {
@@ -127,12 +136,13 @@ export function createAuditRepository(
     },
     /** Writes what is queued; events that still fail stay queued for the next try. */
     async flush() {
-      while (queue.length > 0) {
+      for (;;) {
+        await flushing; // the write in flight first
+        if (queue.length === 0) return;
         const before = queue.length;
         await flush();
         if (queue.length >= before) return;
       }
-      await flushing;
     },
     /** The app's close: writes what is queued, once more if that fails, then schedules nothing more. */
     async close() {

@@ -10,6 +10,7 @@
  */
 import type { Session } from 'fastify';
 import type { SessionData, SessionStore } from './session-store.ts';
+import { sessionEndsAt } from './session-timeouts.ts';
 
 type Callback = (error?: unknown) => void;
 
@@ -21,8 +22,7 @@ export function fastifySessionStore(options: {
   absoluteMs: number;
 }) {
   const { store, loaded, idleMs, absoluteMs } = options;
-  const ttlMs = (data: SessionData) =>
-    Math.max(1000, Math.min(data.lastSeenAt + idleMs, data.createdAt + absoluteMs) - Date.now());
+  const ttlMs = (data: SessionData) => Math.max(1000, sessionEndsAt(data, idleMs, absoluteMs) - Date.now());
   return {
     get(sessionId: string, callback: (error: unknown, session?: Session | null) => void) {
       store.load(sessionId).then(

@@ -16,12 +16,19 @@ import type { SessionFields } from './session-store.ts';
 const begun = (session: SessionFields) =>
   session.createdAt !== undefined || session.userId !== undefined || session.pendingLogins !== undefined;
 
+/**
+ * When the session ends: at its idle timeout after `lastSeenAt` (sign-in for sessions without it) or its absolute
+ * timeout after `createdAt`, whichever comes first; already over (-Infinity) for one without `createdAt`. The
+ * one place that says it: the timeouts below, the stored copy's expiry and `/auth/session` all use it.
+ */
+export function sessionEndsAt(session: SessionFields, idleMs: number, absoluteMs: number): number {
+  if (typeof session.createdAt !== 'number') return Number.NEGATIVE_INFINITY;
+  return Math.min((session.lastSeenAt ?? session.createdAt) + idleMs, session.createdAt + absoluteMs);
+}
+
 export function sessionTimeouts(options: { idleMs: number; absoluteMs: number; loaded: WeakSet<object> }) {
   const { idleMs, absoluteMs, loaded } = options;
-  const over = (session: SessionFields, now: number) =>
-    typeof session.createdAt !== 'number' ||
-    now - session.createdAt > absoluteMs ||
-    now - (session.lastSeenAt ?? session.createdAt) > idleMs;
+  const over = (session: SessionFields, now: number) => now > sessionEndsAt(session, idleMs, absoluteMs);
 
   return {
     /** Applies the timeouts to the session @fastify/session loaded; resolves at once unless it must end it. */

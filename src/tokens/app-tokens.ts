@@ -94,10 +94,14 @@ export function createAppTokens(deps: {
         RETURNING ${STORED_COLUMNS}`
     )[0];
 
-  async function endLease(key: string, holder: string) {
+  /**
+   * Ends `holder`'s lease, storing a fetched token with it if there is one, and wakes whoever waits on it. Fenced
+   * by the holder: after a takeover the newer holder's token stays.
+   */
+  async function endLease(key: string, holder: string, token?: { tokenEnc: string; expiresAt: Date }) {
     await deps.db.appToken.updateMany({
       where: { cacheKey: key, leaseHolder: holder },
-      data: { leaseHolder: null, leaseUntil: null },
+      data: { ...token, leaseHolder: null, leaseUntil: null },
     });
     await deps.leaseWaits.announceEnded(leaseKey(key));
   }
@@ -112,18 +116,9 @@ export function createAppTokens(deps: {
     }
     const lifetimeMs = fetched.expiresInSeconds * 1000;
     const expiresAt = new Date(Date.now() + lifetimeMs);
-    // Fenced by the holder: after a takeover the newer holder's token stays. Ours is valid all the same (client
+    // Should another holder have taken over, its token stays stored; ours is valid all the same (client
     // credentials tokens do not rotate), so this request still uses it.
-    await deps.db.appToken.updateMany({
-      where: { cacheKey: key, leaseHolder: holder },
-      data: {
-        tokenEnc: deps.vault.encrypt(fetched.accessToken, slot(key)),
-        expiresAt,
-        leaseHolder: null,
-        leaseUntil: null,
-      },
-    });
-    await deps.leaseWaits.announceEnded(leaseKey(key));
+    await endLease(key, holder, { tokenEnc: deps.vault.encrypt(fetched.accessToken, slot(key)), expiresAt });
     memory.set(key, { token: fetched.accessToken, renewAt: renewAt(expiresAt.getTime(), lifetimeMs) });
     return fetched.accessToken;
   }

@@ -4,6 +4,7 @@
  * full VIN.
  */
 import type { FastifyInstance } from 'fastify';
+import { sessionEndsAt } from '../../sessions/session-timeouts.ts';
 
 const vehicleSchema = {
   type: 'object',
@@ -58,13 +59,10 @@ export function sessionRoute(app: FastifyInstance) {
       },
     },
     async (request) => {
-      const { userId, createdAt, lastSeenAt } = request.session;
+      const { userId, createdAt } = request.session;
       if (!userId || createdAt === undefined) return { authenticated: false };
       const { idleTimeoutSeconds, absoluteTimeoutSeconds } = app.config.session;
-      const expiresAt = Math.min(
-        (lastSeenAt ?? createdAt) + idleTimeoutSeconds * 1000,
-        createdAt + absoluteTimeoutSeconds * 1000,
-      );
+      const expiresAt = sessionEndsAt(request.session, idleTimeoutSeconds * 1000, absoluteTimeoutSeconds * 1000);
       return {
         authenticated: true,
         user: { id: userId },

@@ -21,7 +21,7 @@ import { createMemorySessionStore } from '../../sessions/memory-session-store.ts
 import { createRedisSessionStore } from '../../sessions/redis-session-store.ts';
 import { sessionTimeouts } from '../../sessions/session-timeouts.ts';
 
-export const sessionCookieName = (secure: boolean) => (secure ? '__Host-keyfob' : 'keyfob');
+const sessionCookieName = (secure: boolean) => (secure ? '__Host-keyfob' : 'keyfob');
 
 declare module 'fastify' {
   interface FastifyInstance {

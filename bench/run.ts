@@ -198,7 +198,7 @@ const keyfobEnv = {
   REDIS_URL: process.env.REDIS_URL,
   SESSION_SECRET: randomBytes(32).toString('base64url'),
   TOKEN_ENCRYPTION_KEYS: keys,
-  PROVIDER: 'smartcar',
+  PROVIDERS: 'smartcar',
   SMARTCAR_CLIENT_ID: clientId,
   SMARTCAR_CLIENT_SECRET: clientSecret,
   SMARTCAR_MODE: 'simulated',

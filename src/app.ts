@@ -16,7 +16,7 @@ import { installRequestLog } from './logging/request-log.ts';
 import cache from './plugins/app/cache.ts';
 import keepaliveSchedule from './plugins/app/keepalive-schedule.ts';
 import metrics from './plugins/app/metrics.ts';
-import provider from './plugins/app/provider.ts';
+import providers from './plugins/app/providers.ts';
 import rateLimit from './plugins/app/rate-limits.ts';
 import services from './plugins/app/services.ts';
 import session from './plugins/app/session.ts';
@@ -45,7 +45,7 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   await app.register(redis);
   await app.register(vault);
   await app.register(cache);
-  await app.register(provider);
+  await app.register(providers);
   await app.register(services);
   await app.register(keepaliveSchedule);
   await app.register(helmet);

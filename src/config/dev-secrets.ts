@@ -3,14 +3,28 @@
  * DATA_DIR, so that sessions and encrypted tokens survive a restart of `npm start`. The file is created with mode
  * 0600 and never printed.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+/** The sandbox's clients: UUIDv4 ids and secrets as Smartcar issues them; High Mobility's app id is 24 hex digits. */
+export interface SandboxClients {
+  smartcar: { clientId: string; clientSecret: string };
+  highmobility: { clientId: string; clientSecret: string; appId: string };
+}
 
 export interface DevSecrets {
   sessionSecret: string;
   tokenEncryptionKeys: string;
-  sandboxClientSecret: string;
+  sandboxClients: SandboxClients;
+}
+
+/** Fresh sandbox clients; production never persists them: they live as long as the process. */
+export function ephemeralSandboxClients(): SandboxClients {
+  return {
+    smartcar: { clientId: randomUUID(), clientSecret: randomUUID() },
+    highmobility: { clientId: randomUUID(), clientSecret: randomUUID(), appId: randomBytes(12).toString('hex') },
+  };
 }
 
 const FILE_NAME = 'dev-secrets.json';
@@ -19,7 +33,7 @@ function generate(): DevSecrets {
   return {
     sessionSecret: randomBytes(32).toString('base64url'),
     tokenEncryptionKeys: `dev1:${randomBytes(32).toString('base64')}`,
-    sandboxClientSecret: randomBytes(24).toString('base64url'),
+    sandboxClients: ephemeralSandboxClients(),
   };
 }
 

@@ -8,7 +8,8 @@ const Integer = (options: { default?: number; minimum: number; maximum: number; 
   Type.Integer(options);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const PROVIDERS = ['sandbox', 'smartcar'] as const;
+/** The vehicle providers Keyfob has an adapter for (src/providers/registry.ts). */
+export const PROVIDER_NAMES = ['smartcar', 'highmobility'] as const;
 
 export const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
@@ -50,9 +51,11 @@ export const EnvSchema = Type.Object({
     description: 'seconds after sign-in at which a session ends however active, 2 or more',
   }),
   DATA_DIR: Type.String({ default: './data', minLength: 1, description: 'a folder for embedded data' }),
-  PROVIDER: Type.Union(
-    PROVIDERS.map((name) => Type.Literal(name)),
-    { default: 'sandbox', description: `one of ${PROVIDERS.join(', ')}` },
+  PROVIDERS: Type.Optional(
+    Type.String({
+      pattern: `^\\s*(${PROVIDER_NAMES.join('|')})(\\s*,\\s*(${PROVIDER_NAMES.join('|')}))*\\s*$`,
+      description: `comma-separated vehicle providers to enable: ${PROVIDER_NAMES.join(', ')}`,
+    }),
   ),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
@@ -83,6 +86,32 @@ export const EnvSchema = Type.Object({
   }),
   SMARTCAR_V3_API_URL: Type.String({ default: 'https://vehicle.api.smartcar.com/v3', description: 'an http(s) URL' }),
   SMARTCAR_IAM_URL: Type.String({ default: 'https://iam.smartcar.com', description: 'an http(s) URL' }),
+  HIGHMOBILITY_CLIENT_ID: Type.Optional(
+    Type.String({ minLength: 1, description: 'the OAuth client id of your High Mobility application' }),
+  ),
+  HIGHMOBILITY_CLIENT_SECRET: Type.Optional(
+    Type.String({ minLength: 1, description: 'the OAuth client secret of your High Mobility application' }),
+  ),
+  HIGHMOBILITY_APP_ID: Type.Optional(
+    Type.String({ pattern: '^[0-9A-Fa-f]{24}$', description: 'the app id from the console: 24 hex digits' }),
+  ),
+  HIGHMOBILITY_AUTH_URL: Type.String({
+    default: 'https://owner-panel.high-mobility.com/oauth/new',
+    description: "the consent page (the console's Auth URI), an http(s) URL",
+  }),
+  HIGHMOBILITY_API_URL: Type.String({
+    default: 'https://api.high-mobility.com',
+    description: 'the API host (the /v1 paths are below it), an http(s) URL',
+  }),
+  HIGHMOBILITY_PRIVATE_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'a PKCS#8 P-256 private key (PEM, or a path to a PEM file) for the fleet client assertion',
+    }),
+  ),
+  HIGHMOBILITY_PRIVATE_KEY_ID: Type.Optional(
+    Type.String({ minLength: 1, description: "the id of that key in the High Mobility console (the assertion's iss)" }),
+  ),
   UPSTREAM_TIMEOUT_MS: Integer({
     default: 10_000,
     minimum: 100,

@@ -2,13 +2,13 @@
  * The one place that reads the environment. It validates every variable at once and throws a ConfigError that
  * names each bad one, so an operator fixes them all in one go rather than one per restart.
  */
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './config-error.ts';
-import { loadDevSecrets } from './dev-secrets.ts';
+import { ephemeralSandboxClients, loadDevSecrets } from './dev-secrets.ts';
 import { type Env, EnvSchema } from './env-schema.ts';
 import { type KeyRingEntry, parseKeyRing } from './key-ring-format.ts';
+import { type HighMobilitySettings, type ProviderName, readPrivateKey, resolveProviders } from './provider-settings.ts';
 
 export interface Config {
   nodeEnv: Env['NODE_ENV'];
@@ -28,8 +28,11 @@ export interface Config {
   session: { idleTimeoutSeconds: number; absoluteTimeoutSeconds: number };
   keyRing: KeyRingEntry[];
   dataDir: string;
-  provider: Env['PROVIDER'];
-  /** Smartcar's settings; in the sandbox mode the hosts are replaced by the sandbox's own at start. */
+  /** The enabled vehicle providers, in the order the dashboard offers them. */
+  providers: ProviderName[];
+  /** Of those, the ones the built-in sandbox stands in for (their hosts are replaced by the sandbox's at start). */
+  sandboxedProviders: ProviderName[];
+  /** Smartcar's settings. */
   smartcar: {
     clientId: string;
     clientSecret: string;
@@ -42,6 +45,7 @@ export interface Config {
     v3ApiUrl: string;
     iamUrl: string;
   };
+  highmobility: HighMobilitySettings;
   upstreamTimeoutMs: number;
   requestTimeoutMs: number;
   /** Requests allowed per window and key (client IP, session) in each area; 0 means no limit. */
@@ -54,8 +58,10 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   sandbox: {
     port: number;
+    /** The sandbox's Smartcar client: a UUIDv4 id and secret, like Smartcar's. */
     clientId: string;
     clientSecret: string;
+    highmobility: { clientId: string; clientSecret: string; appId: string };
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
     refreshReuseGraceSeconds: number;
@@ -70,7 +76,6 @@ export type ConfigNotice = string;
 type Problem = { variable: string; expected: string };
 
 const MIN_SESSION_SECRET = 32;
-export const SANDBOX_CLIENT_ID = 'keyfob-sandbox-client';
 
 function schemaProblems(raw: Record<string, unknown>): Problem[] {
   const seen = new Set<string>();
@@ -161,10 +166,22 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   ] as const) {
     checkUrl(parsed[variable], variable, ['http:', 'https:'], problems);
   }
-  if (parsed.PROVIDER === 'smartcar') {
-    for (const variable of ['SMARTCAR_CLIENT_ID', 'SMARTCAR_CLIENT_SECRET'] as const) {
-      if (raw[variable] === undefined) problems.push({ variable, expected: 'required when PROVIDER=smartcar' });
-    }
+  for (const variable of ['HIGHMOBILITY_AUTH_URL', 'HIGHMOBILITY_API_URL'] as const) {
+    checkUrl(parsed[variable], variable, ['http:', 'https:'], problems);
+  }
+  if (env.PROVIDER !== undefined && env.PROVIDER !== '') {
+    problems.push({
+      variable: 'PROVIDER',
+      expected: 'no longer read: list the enabled vehicle providers in PROVIDERS (smartcar, highmobility) instead',
+    });
+  }
+  const { providers, sandboxed } = resolveProviders(raw, parsed, production, problems);
+  const privateKeyPem = readPrivateKey(parsed.HIGHMOBILITY_PRIVATE_KEY, problems);
+  if ((privateKeyPem === undefined) !== (parsed.HIGHMOBILITY_PRIVATE_KEY_ID === undefined)) {
+    problems.push({
+      variable: privateKeyPem === undefined ? 'HIGHMOBILITY_PRIVATE_KEY' : 'HIGHMOBILITY_PRIVATE_KEY_ID',
+      expected: 'set together with the other: the assertion needs the key and its id',
+    });
   }
   if (parsed.SESSION_SECRET !== undefined && parsed.SESSION_SECRET.length < MIN_SESSION_SECRET) {
     problems.push({
@@ -189,10 +206,10 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
 
   const dataDir = resolve(parsed.DATA_DIR);
   let sessionSecret = parsed.SESSION_SECRET;
-  let sandboxClientSecret: string | undefined;
-  if (!production && (sessionSecret === undefined || keyRing.length === 0 || parsed.PROVIDER === 'sandbox')) {
+  let sandboxClients = ephemeralSandboxClients();
+  if (!production && (sessionSecret === undefined || keyRing.length === 0 || sandboxed.length > 0)) {
     const { secrets } = await loadDevSecrets(dataDir);
-    sandboxClientSecret = secrets.sandboxClientSecret;
+    sandboxClients = secrets.sandboxClients;
     if (sessionSecret === undefined) {
       sessionSecret = secrets.sessionSecret;
       notices.push(`SESSION_SECRET is not set: using a generated one kept in ${dataDir}/dev-secrets.json`);
@@ -209,8 +226,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
     notices.push('REDIS_URL is not set: sessions are kept in memory (single instance only, lost on restart)');
   }
 
-  // Production never persists a sandbox secret: it lives as long as the process.
-  const sandboxSecret = sandboxClientSecret ?? randomBytes(24).toString('base64url');
+  const smartcarSandboxed = sandboxed.includes('smartcar');
+  const highmobilitySandboxed = sandboxed.includes('highmobility');
   return {
     notices,
     config: {
@@ -230,18 +247,30 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       },
       keyRing,
       dataDir,
-      provider: parsed.PROVIDER,
+      providers,
+      sandboxedProviders: sandboxed,
       smartcar: {
-        clientId: parsed.PROVIDER === 'sandbox' ? SANDBOX_CLIENT_ID : (parsed.SMARTCAR_CLIENT_ID ?? ''),
-        clientSecret: parsed.PROVIDER === 'sandbox' ? sandboxSecret : (parsed.SMARTCAR_CLIENT_SECRET ?? ''),
+        clientId: smartcarSandboxed ? sandboxClients.smartcar.clientId : (parsed.SMARTCAR_CLIENT_ID ?? ''),
+        clientSecret: smartcarSandboxed ? sandboxClients.smartcar.clientSecret : (parsed.SMARTCAR_CLIENT_SECRET ?? ''),
         scopes: parsed.SMARTCAR_SCOPES,
-        mode: parsed.PROVIDER === 'sandbox' && raw.SMARTCAR_MODE === undefined ? 'simulated' : parsed.SMARTCAR_MODE,
+        mode: smartcarSandboxed && raw.SMARTCAR_MODE === undefined ? 'simulated' : parsed.SMARTCAR_MODE,
         connectUrl: parsed.SMARTCAR_CONNECT_URL.replace(/\/$/, ''),
         authUrl: parsed.SMARTCAR_AUTH_URL.replace(/\/$/, ''),
         apiUrl: parsed.SMARTCAR_API_URL.replace(/\/$/, ''),
         apiVersion: parsed.SMARTCAR_API_VERSION,
         v3ApiUrl: parsed.SMARTCAR_V3_API_URL.replace(/\/$/, ''),
         iamUrl: parsed.SMARTCAR_IAM_URL.replace(/\/$/, ''),
+      },
+      highmobility: {
+        clientId: highmobilitySandboxed ? sandboxClients.highmobility.clientId : (parsed.HIGHMOBILITY_CLIENT_ID ?? ''),
+        clientSecret: highmobilitySandboxed
+          ? sandboxClients.highmobility.clientSecret
+          : (parsed.HIGHMOBILITY_CLIENT_SECRET ?? ''),
+        appId: highmobilitySandboxed ? sandboxClients.highmobility.appId : (parsed.HIGHMOBILITY_APP_ID ?? ''),
+        authUrl: parsed.HIGHMOBILITY_AUTH_URL,
+        apiUrl: parsed.HIGHMOBILITY_API_URL.replace(/\/$/, ''),
+        privateKeyPem,
+        privateKeyId: parsed.HIGHMOBILITY_PRIVATE_KEY_ID,
       },
       upstreamTimeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
       requestTimeoutMs: parsed.REQUEST_TIMEOUT_SECONDS * 1000,
@@ -258,8 +287,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       logLevel: parsed.LOG_LEVEL,
       sandbox: {
         port: parsed.SANDBOX_PORT,
-        clientId: SANDBOX_CLIENT_ID,
-        clientSecret: sandboxSecret,
+        clientId: sandboxClients.smartcar.clientId,
+        clientSecret: sandboxClients.smartcar.clientSecret,
+        highmobility: sandboxClients.highmobility,
         accessTokenTtlSeconds: parsed.SANDBOX_ACCESS_TOKEN_TTL_SECONDS,
         refreshTokenTtlSeconds: parsed.SANDBOX_REFRESH_TOKEN_TTL_SECONDS,
         refreshReuseGraceSeconds: parsed.SANDBOX_REFRESH_REUSE_GRACE_SECONDS,

@@ -9,6 +9,8 @@ import { updateSession } from '../sessions/session-timeouts.ts';
 export interface PendingLogin {
   state: string;
   codeVerifier: string;
+  /** The provider the flow went to: the callback exchanges the code there, whatever its query says. */
+  provider: string;
   returnTo: string;
   startedAt: number;
 }

@@ -21,6 +21,13 @@ export const ERROR_CODES = {
   REQUEST_TIMEOUT: 'request_timeout',
   HEADERS_TOO_LARGE: 'headers_too_large',
   METHOD_NOT_ALLOWED: 'method_not_allowed',
+  NOT_SUPPORTED_BY_PROVIDER: 'not_supported_by_provider',
+  PROVIDER_REQUIRED: 'provider_required',
+  PROVIDER_DISABLED: 'provider_disabled',
+  PENDING_APPROVAL: 'pending_approval',
+  NOT_CLEARED: 'not_cleared',
+  PROVIDER_ERROR: 'provider_error',
+  NOT_CAPABLE: 'not_capable',
   INTERNAL: 'internal_error',
 } as const;
 

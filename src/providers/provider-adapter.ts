@@ -1,17 +1,24 @@
-/** What the connect flow and the proxy need from a vehicle provider. */
-import type * as oauth from 'openid-client';
+/**
+ * What the connect flow and the proxy need from a vehicle provider. Each provider is a folder beside this file
+ * (adapter, route table, answer mapping, client authentication), listed once in registry.ts.
+ */
+import type { OAuthFailure } from './oauth-failure.ts';
 
-/** One row of the proxy's declarative route table. */
+/** One row of a provider's declarative route table. */
 export interface ProxyRoute {
   method: 'GET' | 'POST' | 'DELETE';
-  /** Keyfob path below `/api/vehicles/:vehicleId`, like `/odometer`. */
+  /** Keyfob path below `/api/vehicles/:vehicleId`, like `/odometer`: the same for every provider that has it. */
   path: string;
-  /** Upstream path for a provider vehicle id (and the validated body), like `/vehicles/{id}/odometer`. */
-  upstreamPath(providerVehicleId: string, body?: unknown): string;
+  /** Upstream path for the vehicle's key (its provider id, or its VIN: see `vehicleKey`), like `/vehicles/{id}/odometer`. */
+  upstreamPath(vehicleKey: string, body?: unknown): string;
+  /** The upstream method, when it differs from Keyfob's (default: the same). */
+  upstreamMethod?: 'GET' | 'POST' | 'DELETE';
   /** Which token the call carries: the user's grant (default) or the application's (client credentials). */
   credentials?: 'user' | 'application';
-  /** Reshapes a successful upstream answer for the dashboard (v3 signals into the v2 shapes it reads). */
+  /** Reshapes a successful upstream answer into Keyfob's shape for this route (the Smartcar v2 shapes). */
   transform?(body: unknown): unknown;
+  /** When the data of a successful answer was measured, if the answer says (sent to the browser as `sc-data-age`). */
+  dataAge?(body: unknown): string | undefined;
   /** Sends no body upstream even for a POST (the body chose the upstream path). */
   omitBody?: boolean;
   /** The permission the grant must hold, or null for none. */
@@ -28,10 +35,13 @@ export interface TokenSet {
   accessExpiresAt: Date;
   /** Computed by the client when the provider does not say (Smartcar does not). */
   refreshExpiresAt: Date | undefined;
+  /** The consent awaits the carmaker's confirmation (High Mobility `status: pending`); false once approved. */
+  pendingApproval?: boolean;
 }
 
 export interface VehicleDescription {
-  providerVehicleId: string;
+  /** The provider's id for the vehicle; null when the provider addresses vehicles by VIN only (High Mobility). */
+  providerVehicleId: string | null;
   make: string | null;
   model: string | null;
   year: number | null;
@@ -44,19 +54,69 @@ export interface AppTokenSource {
   fetch(scopes: string[]): Promise<{ accessToken: string; expiresInSeconds: number }>;
 }
 
+/** An upstream error answer turned into Keyfob's error shape (`{ error, message, provider }`). */
+export interface TranslatedError {
+  status: number;
+  body: { error: string; message: string; provider: string };
+  headers?: Record<string, string>;
+}
+
 export interface ProviderAdapter {
-  /** Stored on users, grants and vehicles. */
+  /** Stored on identities, grants and vehicles; the `provider` of `/auth/login`. */
   readonly name: string;
-  readonly oauth: oauth.Configuration;
+  /** What the dashboard shows. */
+  readonly displayName: string;
+  readonly clientId: string;
+  readonly endpoints: { authorization: string; token: string };
   readonly apiBaseUrl: string;
   readonly routes: readonly ProxyRoute[];
-  /** Set when some routes call the API with an application token (Smartcar v3, High Mobility fleets). */
+  /** How upstream paths name a vehicle: by the provider's vehicle id, or by VIN (decrypted for that call only). */
+  readonly vehicleKey: 'providerVehicleId' | 'vin';
+  /** Set when some calls use an application token (Smartcar v3, High Mobility fleets). */
   readonly appTokens?: AppTokenSource;
-  /** Provider-specific parameters of the authorization request (scope, mode ...). */
-  authorizationParameters(): Record<string, string>;
-  tokenSetFrom(response: oauth.TokenEndpointResponse): TokenSet;
-  identifyUser(accessToken: string): Promise<string>;
+  /** The authorization request (consent page) with Keyfob's state and S256 PKCE challenge. */
+  authorizationUrl(input: { redirectUri: string; state: string; codeChallenge: string }): URL;
+  /** Exchanges the callback's code, authenticating as the provider expects; throws what classifyTokenFailure reads. */
+  exchangeCode(input: {
+    callbackUrl: URL;
+    redirectUri: string;
+    state: string;
+    codeVerifier: string;
+  }): Promise<TokenSet>;
+  refresh(refreshToken: string): Promise<TokenSet>;
+  /** The provider's own rule for which token-endpoint failures mean the consent is gone. */
+  classifyTokenFailure(error: unknown): OAuthFailure;
+  /** The provider's account id for the consent (a sign-in identity). */
+  identifyUser(tokens: TokenSet): Promise<string>;
   /** The vehicles of a grant, and the permissions the user granted. */
-  describeGrant(accessToken: string): Promise<{ scopes: string[]; vehicles: VehicleDescription[] }>;
-  disconnect(accessToken: string, providerVehicleId: string): Promise<void>;
+  describeGrant(tokens: TokenSet): Promise<{ scopes: string[]; vehicles: VehicleDescription[] }>;
+  /** Ends the consent for this vehicle at the provider. */
+  disconnect(input: { accessToken: string; refreshToken: string | null; vehicleKey: string }): Promise<void>;
+  /** Turns an upstream error answer into Keyfob's error shape; undefined passes it through as the provider sent it. */
+  translateError?(status: number, body: Buffer): TranslatedError | undefined;
+  /** Headers an application-token call carries besides the token (Smartcar v3: `sc-user-id`). */
+  applicationHeaders?(providerAccountId: string | null): Record<string, string>;
+  /** Fleet access (an operator's own vehicles, by clearance), for providers that have it. */
+  fleet?: FleetAccess;
+}
+
+/** One vehicle's clearance as the provider reports it. */
+export interface ClearanceItem {
+  vin: string;
+  status: string;
+  brand?: string;
+  description?: string;
+}
+
+export interface FleetClearance {
+  add(vehicles: Array<{ vin: string; brand: string }>): Promise<ClearanceItem[]>;
+  list(): Promise<ClearanceItem[]>;
+  remove(vin: string): Promise<ClearanceItem>;
+}
+
+export interface FleetAccess {
+  /** The clearance API over the fleet token (from the application-token manager). */
+  clearance(tokens: { token(): Promise<string>; renew(refused: string): Promise<string> }): FleetClearance;
+  /** The permissions a cleared vehicle's connection holds (the app's data permissions). */
+  scopes: string[];
 }

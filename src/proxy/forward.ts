@@ -1,9 +1,11 @@
 /**
- * One proxied call: the credentials of the route (the grant's user token, refreshed when it expires within 60 s,
- * or the application token with `sc-user-id`), the allowed request headers, the upstream answer's status and body
- * kept (provider error bodies included), only the allowed answer headers returned. On an upstream 401 the token
- * is renewed once and the call retried once. Identical GETs of one user in flight at once share that whole
- * exchange (coalesce-gets.ts).
+ * One proxied call: the credentials of the route and connection (the grant's user token, refreshed when it
+ * expires within 60 s; or the application token, for Smartcar v3 routes with `sc-user-id` and for fleet vehicles),
+ * the allowed request headers, only the allowed answer headers returned. A successful answer is reshaped into
+ * Keyfob's shape where the provider's differs (with the data's age as `sc-data-age`); an error answer keeps its
+ * status and body, or is put in Keyfob's error shape by the adapter. On an upstream 401 the token is renewed once
+ * and the call retried once. Identical GETs of one user in flight at once share that whole exchange
+ * (coalesce-gets.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KeyfobError } from '../errors/keyfob-error.ts';
@@ -32,7 +34,7 @@ function credentialsFor(
   appTokens: AppTokens,
   log: RefreshLog,
 ): Credentials {
-  if (route.credentials === 'application' && provider.appTokens) {
+  if ((route.credentials === 'application' || vehicle.connectionKind === 'fleet') && provider.appTokens) {
     const request = provider.appTokens.request;
     return {
       token: () => appTokens.get(request),
@@ -40,7 +42,7 @@ function credentialsFor(
         await appTokens.invalidate(request, refused);
         return appTokens.get(request);
       },
-      extraHeaders: { 'sc-user-id': vehicle.providerUserId },
+      extraHeaders: provider.applicationHeaders?.(vehicle.providerAccountId) ?? {},
     };
   }
   return {
@@ -57,6 +59,8 @@ export async function forward(options: {
   vehicle: OwnedVehicle;
   /** The grant as read with the vehicle, so the token needs no second query. */
   grant: GrantTokens;
+  /** How the upstream path names the vehicle: its provider id, or its VIN (decrypted for this call). */
+  vehicleKey: string;
   provider: ProviderAdapter;
   accessTokens: AccessTokens;
   appTokens: AppTokens;
@@ -76,7 +80,7 @@ export async function forward(options: {
   // A content type announces a body: with none to send (GET, or a command chosen by its body), send none.
   if (body !== undefined) headers['content-type'] = 'application/json';
   else delete headers['content-type'];
-  const url = `${options.provider.apiBaseUrl}${route.upstreamPath(options.vehicle.providerVehicleId, request.body)}`;
+  const url = `${options.provider.apiBaseUrl}${route.upstreamPath(options.vehicleKey, request.body)}`;
   const credentials = credentialsFor(
     route,
     options.vehicle,
@@ -91,7 +95,7 @@ export async function forward(options: {
     let outcome = 'unreachable';
     try {
       const answer = await callUpstream({
-        method: route.method,
+        method: route.upstreamMethod ?? route.method,
         url,
         headers: { ...headers, ...credentials.extraHeaders, authorization: `Bearer ${token}` },
         body,
@@ -120,12 +124,23 @@ export async function forward(options: {
           exchange,
         )
       : await exchange();
-  reply.code(answer.status);
+  const translated = answer.status >= 300 ? options.provider.translateError?.(answer.status, answer.body) : undefined;
+  if (translated) {
+    if (answer.status === 429 && typeof answer.headers['retry-after'] === 'string') {
+      reply.header('retry-after', answer.headers['retry-after']);
+    }
+    return reply.code(translated.status).send(translated.body);
+  }
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && isReturnedHeader(name)) reply.header(name, value);
   }
   if (route.transform && answer.status < 300) {
-    return reply.type('application/json').send(route.transform(jsonOf(answer, 'answer')));
+    const upstreamBody = jsonOf(answer, 'answer');
+    const transformed = route.transform(upstreamBody);
+    const measured = route.dataAge?.(upstreamBody);
+    if (measured) reply.header('sc-data-age', measured);
+    return reply.code(answer.status).type('application/json').send(transformed);
   }
+  reply.code(answer.status);
   return reply.send(answer.body);
 }

@@ -10,6 +10,8 @@ const slot = (rowId: string, column: 'access_token_enc' | 'refresh_token_enc') =
 
 export interface GrantTokens {
   id: string;
+  /** The provider's name: which adapter refreshes this grant. */
+  provider: string;
   status: 'active' | 'reauth_required' | 'revoked';
   version: number;
   scopes: string[];
@@ -21,6 +23,7 @@ export interface GrantTokens {
 
 interface GrantRow {
   id: string;
+  provider: string;
   status: GrantTokens['status'];
   version: number;
   scopes: string[];
@@ -31,7 +34,7 @@ interface GrantRow {
 }
 
 /** The columns of a GrantRow, for the statements Prisma cannot express (database-clock leases). */
-const GRANT_COLUMNS = Prisma.sql`id::text AS id, status::text AS status, version, scopes,
+const GRANT_COLUMNS = Prisma.sql`id::text AS id, provider, status::text AS status, version, scopes,
   access_token_enc AS "accessTokenEnc", refresh_token_enc AS "refreshTokenEnc",
   access_expires_at AS "accessExpiresAt", refresh_expires_at AS "refreshExpiresAt"`;
 
@@ -49,6 +52,7 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
   function fromRow(row: GrantRow): GrantTokens {
     return {
       id: row.id,
+      provider: row.provider,
       status: row.status,
       version: row.version,
       scopes: row.scopes,
@@ -61,14 +65,43 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
 
   return {
     async create(
-      input: { userId: string; provider: string; scopes: string[]; tokens: TokenSet },
+      input: { userId: string; provider: string; providerAccountId: string; scopes: string[]; tokens: TokenSet },
       client: DatabaseClient = db,
     ) {
       const id = randomUUID();
       await client.grant.create({
-        data: { id, userId: input.userId, provider: input.provider, scopes: input.scopes, ...sealed(id, input.tokens) },
+        data: {
+          id,
+          userId: input.userId,
+          provider: input.provider,
+          providerAccountId: input.providerAccountId,
+          scopes: input.scopes,
+          pendingApproval: input.tokens.pendingApproval ?? false,
+          ...sealed(id, input.tokens),
+        },
       });
       return id;
+    },
+
+    /**
+     * The user's fleet connection at a provider (no tokens: its vehicles use the application token), made on first
+     * use. One per user and provider; fleet vehicles hang under it.
+     */
+    async fleetConnection(userId: string, provider: string, scopes: string[], client: DatabaseClient = db) {
+      const found = await client.grant.findFirst({ where: { userId, provider, kind: 'fleet' }, select: { id: true } });
+      if (found) return found.id;
+      const id = randomUUID();
+      await client.grant.create({ data: { id, userId, provider, kind: 'fleet', scopes } });
+      return id;
+    },
+
+    /** The carmaker confirmed a pending consent (a data call succeeded, or a refresh said `approved`). */
+    async markApproved(id: string): Promise<boolean> {
+      const { count } = await db.grant.updateMany({
+        where: { id, pendingApproval: true },
+        data: { pendingApproval: false },
+      });
+      return count === 1;
     },
 
     /** The grant with its tokens decrypted, or null. */
@@ -116,6 +149,7 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
         where: { id, version, status: 'active', refreshLeaseHolder: holder },
         data: {
           ...sealed(id, tokens),
+          ...(tokens.pendingApproval === false ? { pendingApproval: false } : {}),
           version: { increment: 1 },
           lastRefreshedAt: new Date(),
           refreshLeaseHolder: null,
@@ -172,7 +206,7 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
     /** Deletes the tokens of grants that no vehicle uses any more (after a disconnect or a vehicle moving on). */
     async retireUnused(userId: string, client: DatabaseClient = db) {
       await client.grant.updateMany({
-        where: { userId, vehicles: { none: {} }, NOT: { status: 'revoked' } },
+        where: { userId, kind: 'user', vehicles: { none: {} }, NOT: { status: 'revoked' } },
         data: { status: 'revoked', accessTokenEnc: null, refreshTokenEnc: null, version: { increment: 1 } },
       });
     },

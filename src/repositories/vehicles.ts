@@ -1,4 +1,8 @@
-/** Vehicles a user connected. The VIN is stored encrypted; only its last four characters are kept in clear. */
+/**
+ * Vehicles a user reaches, each under one connection (grant). The VIN is stored encrypted; only its last four
+ * characters are kept in clear. A provider that addresses vehicles by VIN (High Mobility) gets it decrypted for the
+ * one call that needs it, never stored elsewhere.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/prisma-client.ts';
 import type { VehicleDescription } from '../providers/provider-adapter.ts';
@@ -6,67 +10,102 @@ import type { TokenVault } from '../vault/token-vault.ts';
 import type { DatabaseClient } from './database-client.ts';
 import type { GrantRepository, GrantTokens } from './grants.ts';
 
+export type GrantStatus = 'active' | 'reauth_required' | 'revoked';
+
 export interface OwnedVehicle {
   id: string;
   grantId: string;
+  provider: string;
+  /** `user`: reached with the consent's tokens; `fleet`: with the application's token (fleet clearance). */
+  connectionKind: 'user' | 'fleet';
   providerVehicleId: string;
   make: string | null;
   model: string | null;
   year: number | null;
   vinLast4: string | null;
-  grantStatus: 'active' | 'reauth_required' | 'revoked';
+  vinEnc: string | null;
+  grantStatus: GrantStatus;
+  /** The consent awaits the carmaker's confirmation (High Mobility `pending`). */
+  pendingApproval: boolean;
+  /** Fleet vehicles: the provider's clearance status; null for consented vehicles. */
+  clearanceStatus: string | null;
   scopes: string[];
-  /** The owner's id at the provider (Smartcar v3 calls send it as `sc-user-id`). */
-  providerUserId: string;
+  /** The consenting account at the provider (Smartcar v3 calls send it as `sc-user-id`). */
+  providerAccountId: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const vinSlot = (rowId: string) => ({ table: 'vehicles', column: 'vin_enc', rowId });
 
 interface ProxyRow {
   id: string;
   grant_id: string;
+  provider: string;
+  kind: string;
   provider_vehicle_id: string;
   make: string | null;
   model: string | null;
   year: number | null;
   vin_last4: string | null;
+  vin_enc: string | null;
+  clearance_status: string | null;
   status: string;
+  pending_approval: boolean;
   scopes: string[] | null;
   version: number;
   access_token_enc: string | null;
   refresh_token_enc: string | null;
   access_expires_at: Date | null;
   refresh_expires_at: Date | null;
-  provider_user_id: string;
+  provider_account_id: string | null;
 }
 
 export function createVehicleRepository(db: Database, vault: TokenVault, grants: Pick<GrantRepository, 'fromRow'>) {
+  const sealVin = (id: string, vin: string | null) => ({
+    vinEnc: vin ? vault.encrypt(vin, vinSlot(id)) : null,
+    vinLast4: vin ? vin.slice(-4) : null,
+  });
+
+  /**
+   * The user's vehicle at this provider with this VIN, if any (`userId` undefined: any user's). VINs are stored
+   * encrypted under their own row, so this decrypts the candidates' VINs: a user has a handful, a fleet a few
+   * thousand at most, and only operator commands and connects ask.
+   */
+  async function findByVin(userId: string | undefined, provider: string, vin: string, client: DatabaseClient = db) {
+    const last4 = vin.slice(-4);
+    const candidates = await client.vehicle.findMany({
+      where: { ...(userId ? { userId } : {}), provider, vinLast4: last4 },
+      select: { id: true, providerVehicleId: true, vinEnc: true, userId: true, grantId: true, clearanceStatus: true },
+    });
+    return candidates.find((row) => row.vinEnc && vault.decrypt(row.vinEnc, vinSlot(row.id)) === vin) ?? null;
+  }
+
   return {
-    /** Adds the vehicle, or moves an already connected one to this grant. */
+    /**
+     * Adds the vehicle to the user under this grant, or moves one the user already has to it: the same provider
+     * vehicle id, or (for providers whose consent names no vehicle id, like High Mobility) the same VIN.
+     */
     async connect(
       input: { userId: string; grantId: string; provider: string; vehicle: VehicleDescription },
       client: DatabaseClient = db,
     ) {
-      const existing = await client.vehicle.findUnique({
-        where: {
-          userId_provider_providerVehicleId: {
-            userId: input.userId,
-            provider: input.provider,
-            providerVehicleId: input.vehicle.providerVehicleId,
-          },
-        },
-        select: { id: true },
-      });
-      const id = existing?.id ?? randomUUID();
       const { vin, make, model, year } = input.vehicle;
-      const data = {
-        grantId: input.grantId,
-        make,
-        model,
-        year,
-        vinEnc: vin ? vault.encrypt(vin, { table: 'vehicles', column: 'vin_enc', rowId: id }) : null,
-        vinLast4: vin ? vin.slice(-4) : null,
-      };
+      const existing = input.vehicle.providerVehicleId
+        ? await client.vehicle.findUnique({
+            where: {
+              userId_provider_providerVehicleId: {
+                userId: input.userId,
+                provider: input.provider,
+                providerVehicleId: input.vehicle.providerVehicleId,
+              },
+            },
+            select: { id: true, providerVehicleId: true },
+          })
+        : vin
+          ? await findByVin(input.userId, input.provider, vin, client)
+          : null;
+      const id = existing?.id ?? randomUUID();
+      const data = { grantId: input.grantId, make, model, year, ...sealVin(id, vin) };
       if (existing) await client.vehicle.update({ where: { id }, data });
       else {
         await client.vehicle.create({
@@ -74,7 +113,8 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
             id,
             userId: input.userId,
             provider: input.provider,
-            providerVehicleId: input.vehicle.providerVehicleId,
+            // A provider that names no vehicle id gets Keyfob's own, stable across reconnects (found by VIN).
+            providerVehicleId: input.vehicle.providerVehicleId ?? randomUUID(),
             ...data,
           },
         });
@@ -82,9 +122,65 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
       return id;
     },
 
+    findByVin,
+
+    /** Adds a fleet vehicle (clearance requested) to the user's fleet connection, or updates its status. */
+    async upsertFleetVehicle(
+      input: { userId: string; grantId: string; provider: string; vin: string; make: string; clearanceStatus: string },
+      client: DatabaseClient = db,
+    ) {
+      const existing = await findByVin(input.userId, input.provider, input.vin, client);
+      if (existing) {
+        await client.vehicle.update({
+          where: { id: existing.id },
+          data: { grantId: input.grantId, clearanceStatus: input.clearanceStatus },
+        });
+        return existing.id;
+      }
+      const id = randomUUID();
+      await client.vehicle.create({
+        data: {
+          id,
+          userId: input.userId,
+          grantId: input.grantId,
+          provider: input.provider,
+          providerVehicleId: randomUUID(),
+          make: input.make,
+          clearanceStatus: input.clearanceStatus,
+          ...sealVin(id, input.vin),
+        },
+      });
+      return id;
+    },
+
+    /** Every fleet vehicle at a provider, VINs decrypted, for the operator's clearance commands. */
+    async listFleet(provider: string) {
+      const rows = await db.vehicle.findMany({
+        where: { provider, grant: { kind: 'fleet' } },
+        select: { id: true, userId: true, vinEnc: true, make: true, clearanceStatus: true },
+        orderBy: { createdAt: 'asc' },
+      });
+      return rows.map((row) => ({
+        id: row.id,
+        userId: row.userId,
+        vin: row.vinEnc ? vault.decrypt(row.vinEnc, vinSlot(row.id)) : '',
+        brand: row.make,
+        clearanceStatus: row.clearanceStatus,
+      }));
+    },
+
+    async setClearanceStatus(vehicleId: string, clearanceStatus: string) {
+      await db.vehicle.update({ where: { id: vehicleId }, data: { clearanceStatus } });
+    },
+
+    /** The VIN of a vehicle as read by the proxy, decrypted for the one call that addresses the vehicle by it. */
+    revealVin(vehicle: Pick<OwnedVehicle, 'id' | 'vinEnc'>): string | null {
+      return vehicle.vinEnc ? vault.decrypt(vehicle.vinEnc, vinSlot(vehicle.id)) : null;
+    },
+
     /**
-     * The proxy's one query: the user's vehicle with its grant's status, scopes and tokens, and the owner's
-     * provider id. One round trip instead of four (vehicle, grant, user, tokens) on every proxied call.
+     * The proxy's one query: the user's vehicle with its connection's status, scopes and tokens. One round trip
+     * instead of three (vehicle, grant, tokens) on every proxied call.
      */
     async findOwnedWithTokens(
       userId: string,
@@ -92,28 +188,35 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
     ): Promise<{ vehicle: OwnedVehicle; grant: GrantTokens } | null> {
       if (!UUID.test(vehicleId)) return null;
       const [row] = await db.$queryRaw<ProxyRow[]>`
-        SELECT v.id::text AS id, v.grant_id::text AS grant_id, v.provider_vehicle_id, v.make, v.model, v.year, v.vin_last4,
-               g.status::text AS status, g.scopes, g.version, g.access_token_enc, g.refresh_token_enc,
-               g.access_expires_at, g.refresh_expires_at, u.provider_user_id
-        FROM vehicles v JOIN grants g ON g.id = v.grant_id JOIN users u ON u.id = v.user_id
+        SELECT v.id::text AS id, v.grant_id::text AS grant_id, v.provider, g.kind, v.provider_vehicle_id, v.make,
+               v.model, v.year, v.vin_last4, v.vin_enc, v.clearance_status, g.status::text AS status,
+               g.pending_approval, g.scopes, g.version, g.access_token_enc, g.refresh_token_enc, g.access_expires_at,
+               g.refresh_expires_at, g.provider_account_id
+        FROM vehicles v JOIN grants g ON g.id = v.grant_id
         WHERE v.id = ${vehicleId}::uuid AND v.user_id = ${userId}::uuid`;
       if (!row) return null;
-      const status = row.status as OwnedVehicle['grantStatus'];
+      const status = row.status as GrantStatus;
       return {
         vehicle: {
           id: row.id,
           grantId: row.grant_id,
+          provider: row.provider,
+          connectionKind: row.kind === 'fleet' ? 'fleet' : 'user',
           providerVehicleId: row.provider_vehicle_id,
           make: row.make,
           model: row.model,
           year: row.year,
           vinLast4: row.vin_last4,
+          vinEnc: row.vin_enc,
           grantStatus: status,
+          pendingApproval: row.pending_approval,
+          clearanceStatus: row.clearance_status,
           scopes: row.scopes ?? [],
-          providerUserId: row.provider_user_id,
+          providerAccountId: row.provider_account_id,
         },
         grant: grants.fromRow({
           id: row.grant_id,
+          provider: row.provider,
           status,
           version: row.version,
           scopes: row.scopes ?? [],
@@ -128,35 +231,35 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
     async listOwned(userId: string): Promise<OwnedVehicle[]> {
       const rows = await db.vehicle.findMany({
         where: { userId },
-        include: { grant: { select: { status: true, scopes: true } }, user: { select: { providerUserId: true } } },
+        include: {
+          grant: {
+            select: { status: true, scopes: true, kind: true, pendingApproval: true, providerAccountId: true },
+          },
+        },
         orderBy: { createdAt: 'asc' },
       });
-      return rows.map(toOwned);
+      return rows.map((row) => ({
+        id: row.id,
+        grantId: row.grantId,
+        provider: row.provider,
+        connectionKind: row.grant.kind === 'fleet' ? 'fleet' : 'user',
+        providerVehicleId: row.providerVehicleId,
+        make: row.make,
+        model: row.model,
+        year: row.year,
+        vinLast4: row.vinLast4,
+        vinEnc: row.vinEnc,
+        grantStatus: row.grant.status,
+        pendingApproval: row.grant.pendingApproval,
+        clearanceStatus: row.clearanceStatus,
+        scopes: row.grant.scopes,
+        providerAccountId: row.grant.providerAccountId,
+      }));
     },
 
     async remove(vehicleId: string, client: DatabaseClient = db) {
       await client.vehicle.delete({ where: { id: vehicleId } });
     },
-  };
-}
-
-function toOwned(
-  row: Omit<OwnedVehicle, 'grantStatus' | 'scopes' | 'providerUserId'> & {
-    grant: { status: OwnedVehicle['grantStatus']; scopes: string[] };
-    user: { providerUserId: string };
-  },
-): OwnedVehicle {
-  return {
-    id: row.id,
-    grantId: row.grantId,
-    providerVehicleId: row.providerVehicleId,
-    make: row.make,
-    model: row.model,
-    year: row.year,
-    vinLast4: row.vinLast4,
-    grantStatus: row.grant.status,
-    scopes: row.grant.scopes,
-    providerUserId: row.user.providerUserId,
   };
 }
 

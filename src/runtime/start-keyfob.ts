@@ -1,6 +1,6 @@
 /**
  * Starts everything a Keyfob process runs, in order: configuration, the database (embedded or not, migrated and
- * verified), the sandbox provider when PROVIDER=sandbox, then the app itself. `src/server.ts` and the end-to-end
+ * verified), the sandbox when a provider runs against it, then the app itself. `src/server.ts` and the end-to-end
  * tests both start Keyfob through here, so the tests exercise the real start path.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,6 +12,7 @@ import { type Config, loadConfig } from '../config/load-config.ts';
 import { prepareDatabase } from '../db/prepare-database.ts';
 import { fastifyLoggerOptions } from '../logging/logger-options.ts';
 import { sandboxOptionsFrom } from '../sandbox/options-from-config.ts';
+import { SIMULATORS } from '../sandbox/registry.ts';
 import { type RunningSandbox, startSandbox } from '../sandbox/start-sandbox.ts';
 import { answerClientError, httpServerFactory } from './http-server.ts';
 
@@ -69,29 +70,17 @@ export async function startKeyfob(options: {
   }
   let sandbox: RunningSandbox | undefined;
   try {
-    if (config.provider === 'sandbox' && !options.useRunningSandbox) {
+    const sandboxed = config.sandboxedProviders;
+    if (sandboxed.length > 0 && !options.useRunningSandbox) {
       sandbox = await startSandbox({
         ...sandboxOptionsFrom(config),
         ...(options.logStream ? { logStream: options.logStream } : {}),
       });
-      app.log.info({ sandbox: sandbox.url }, 'sandbox provider started');
+      app.log.info({ sandbox: sandbox.url, providers: sandboxed }, 'sandbox provider started');
     }
-    // In the sandbox mode, Keyfob speaks Smartcar to the sandbox's own address.
-    const sandboxUrl =
-      sandbox?.url ?? (config.provider === 'sandbox' ? `http://127.0.0.1:${config.sandbox.port}` : undefined);
-    const effective: Config = sandboxUrl
-      ? {
-          ...config,
-          smartcar: {
-            ...config.smartcar,
-            connectUrl: sandboxUrl,
-            authUrl: sandboxUrl,
-            apiUrl: `${sandboxUrl}/v2.0`,
-            v3ApiUrl: `${sandboxUrl}/v3`,
-            iamUrl: sandboxUrl,
-          },
-        }
-      : config;
+    // Each provider the sandbox stands in for is spoken to at the sandbox's own address.
+    const sandboxUrl = sandbox?.url ?? `http://127.0.0.1:${config.sandbox.port}`;
+    const effective = sandboxed.reduce((current, name) => SIMULATORS[name].pointKeyfobAt(current, sandboxUrl), config);
     // fastify-plugin: Keyfob's error and not-found handlers belong to the root instance.
     await app.register(fp(keyfob), {
       config: effective,

@@ -1,37 +1,39 @@
 /**
- * Builds the sandbox provider as its own Fastify app. Fault injection runs first on every request, so a test can
- * make the token endpoint or the API slow, fail with a 5xx, or drop the connection for the next N calls.
+ * Builds the sandbox as its own Fastify app, with every simulator of registry.ts (Smartcar at the root paths,
+ * High Mobility under /highmobility). Fault injection runs first on every request, so a test can make a token
+ * endpoint or an API slow, fail with an error in that provider's own shape, or drop the connection for the next N
+ * calls.
  */
 import formBody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { fastifyLoggerOptions } from '../logging/logger-options.ts';
+import type { HighMobilitySandboxOptions } from './highmobility/index.ts';
 import { DEFAULT_SETTINGS, MAX_CLIENT_SECRETS, type SandboxClient, type SandboxSettings } from './options.ts';
-import { authorizeRoutes } from './routes/authorize.ts';
+import { SIMULATORS, type Simulator } from './registry.ts';
 import { controlRoutes } from './routes/control.ts';
-import { tokenRoutes } from './routes/token.ts';
-import { vehicleApiRoutes } from './routes/vehicle-api.ts';
-import { vehicleApiV3Routes } from './routes/vehicle-api-v3.ts';
-import { sendSmartcarError } from './smartcar-error.ts';
 import type { FaultTarget } from './state/faults.ts';
 import { SandboxState } from './state/sandbox-state.ts';
 
 export interface SandboxOptions {
+  /** Smartcar's registered clients. */
   clients: SandboxClient[];
   settings?: Partial<SandboxSettings>;
+  /** High Mobility's registered clients and settings; without them its simulator is not mounted. */
+  highmobility?: HighMobilitySandboxOptions;
   logLevel?: string;
   logStream?: NodeJS.WritableStream;
 }
 
-function faultTargetOf(request: FastifyRequest): FaultTarget | undefined {
+function faultTargetOf(request: FastifyRequest): { target: FaultTarget; simulator: Simulator } | undefined {
   const path = request.url.split('?')[0] ?? '';
-  if (path === '/oauth/token') return 'token';
-  if (path === '/oauth2/token') return 'app_token';
-  if (path.startsWith('/oauth/authorize')) return 'authorize';
-  if (path.startsWith('/v2.0/') || path.startsWith('/v3/')) return 'api';
+  for (const simulator of Object.values(SIMULATORS)) {
+    const target = simulator.faultTarget(path) as FaultTarget | undefined;
+    if (target) return { target, simulator };
+  }
   return undefined;
 }
 
-export function buildSandbox(options: SandboxOptions): { app: FastifyInstance; state: SandboxState } {
+export async function buildSandbox(options: SandboxOptions): Promise<{ app: FastifyInstance; state: SandboxState }> {
   for (const client of options.clients) {
     if (client.secrets.length === 0 || client.secrets.length > MAX_CLIENT_SECRETS) {
       throw new Error(`sandbox client ${client.clientId} needs 1 to ${MAX_CLIENT_SECRETS} secrets`);
@@ -51,9 +53,10 @@ export function buildSandbox(options: SandboxOptions): { app: FastifyInstance; s
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    const target = faultTargetOf(request);
+    const found = faultTargetOf(request);
+    const target = found?.target;
     const fault = target ? state.faults.take(target) : undefined;
-    if (!target || !fault) return;
+    if (!found || !target || !fault) return;
     state.calls.add(`faulted.${target}`);
     if (fault.kind === 'slow') {
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
@@ -68,15 +71,7 @@ export function buildSandbox(options: SandboxOptions): { app: FastifyInstance; s
       return reply.hijack();
     }
     if (fault.status === 429) reply.header('retry-after', String(fault.retryAfterSeconds ?? 60));
-    if (target === 'api') {
-      return sendSmartcarError(reply, {
-        status: fault.status,
-        type: 'SERVER',
-        code: null,
-        description: 'Injected fault.',
-      });
-    }
-    return reply.code(fault.status).send({ error: 'server_error', error_description: 'Injected fault.' });
+    return found.simulator.sendFault(reply, target, fault.status);
   });
 
   app.get('/', async (_request, reply) =>
@@ -85,10 +80,7 @@ export function buildSandbox(options: SandboxOptions): { app: FastifyInstance; s
       .send('<!doctype html><title>Sandbox</title><p>Keyfob sandbox provider. Connect starts at /oauth/authorize.</p>'),
   );
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
-  authorizeRoutes(app, state);
-  tokenRoutes(app, state);
-  vehicleApiRoutes(app, state);
-  vehicleApiV3Routes(app, state);
+  for (const simulator of Object.values(SIMULATORS)) await simulator.register(app, state, options);
   controlRoutes(app, state);
   return { app, state };
 }

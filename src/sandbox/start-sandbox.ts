@@ -10,7 +10,7 @@ export interface RunningSandbox {
 }
 
 export async function startSandbox(options: SandboxOptions & { port: number; host?: string }): Promise<RunningSandbox> {
-  const { app, state } = buildSandbox(options);
+  const { app, state } = await buildSandbox(options);
   await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   const address = app.server.address() as AddressInfo;
   return { url: `http://${options.host ?? '127.0.0.1'}:${address.port}`, state, close: () => app.close() };

@@ -18,9 +18,8 @@
  * @see RFC 6749 section 6, RFC 9700 section 4.14
  */
 import { randomUUID } from 'node:crypto';
-import * as oauth from 'openid-client';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
-import { classifyOAuthFailure, type OAuthFailure, oauthFailureError } from '../providers/oauth-failure.ts';
+import { type OAuthFailure, oauthFailureError } from '../providers/oauth-failure.ts';
 import type { ProviderAdapter, TokenSet } from '../providers/provider-adapter.ts';
 import type { GrantRepository, GrantTokens } from '../repositories/grants.ts';
 import { type LeaseWaits, nextPollMs } from './lease-waits.ts';
@@ -36,6 +35,9 @@ export interface RefreshLog {
   info(object: object, message: string): void;
   warn(object: object, message: string): void;
 }
+
+/** The page that connects this provider's vehicle again. */
+export const loginUrlFor = (provider: string) => `/auth/login?provider=${encodeURIComponent(provider)}`;
 
 export function reauthRequired(loginUrl: string) {
   return new KeyfobError(ERROR_CODES.REAUTH_REQUIRED, 401, 'this vehicle needs to be connected again', {
@@ -64,10 +66,10 @@ const leaseWaitTimedOut = () =>
 
 export function createAccessTokens(deps: {
   grants: GrantRepository;
-  provider: ProviderAdapter;
+  /** The adapter that refreshes a grant of this provider. */
+  providerFor: (name: string) => ProviderAdapter;
   /** For work no request asked for (the keep-alive job); requests pass their own logger to `forGrant`. */
   log: RefreshLog;
-  loginUrl: string;
   /** How long a refresh lease lasts: longer than the token endpoint's timeout, so a live holder never outlives it. */
   leaseMs: number;
   leaseWaits: LeaseWaits;
@@ -91,11 +93,12 @@ export function createAccessTokens(deps: {
     log: RefreshLog,
   ): Promise<Outcome> {
     const fence = { version: grant.version, holder };
+    const provider = deps.providerFor(grant.provider);
     let tokens: TokenSet;
     try {
-      tokens = deps.provider.tokenSetFrom(await oauth.refreshTokenGrant(deps.provider.oauth, grant.refreshToken));
+      tokens = await provider.refresh(grant.refreshToken);
     } catch (error) {
-      const failure = classifyOAuthFailure(error);
+      const failure = provider.classifyTokenFailure(error);
       if (failure === 'grant_refused' && (await deps.grants.markReauthRequired(grant.id, fence))) {
         return { failure, cause: error, changed: true };
       }
@@ -173,12 +176,17 @@ export function createAccessTokens(deps: {
     return outcome;
   }
 
-  async function refresh(grantId: string, staleToken: string | undefined, log: RefreshLog): Promise<string> {
+  async function refresh(
+    grantId: string,
+    provider: string,
+    staleToken: string | undefined,
+    log: RefreshLog,
+  ): Promise<string> {
     const outcome = await refreshOnce(grantId, (current) => !usable(current, staleToken), log);
     // Requests wait for a lease held elsewhere, so this is only for the type: never a silent success.
     if (outcome === 'held_elsewhere') throw leaseWaitTimedOut();
     if ('token' in outcome) return outcome.token;
-    if (outcome.failure === 'grant_refused') throw reauthRequired(deps.loginUrl);
+    if (outcome.failure === 'grant_refused') throw reauthRequired(loginUrlFor(provider));
     const error = oauthFailureError(outcome.failure, outcome.cause);
     coolingDown.set(grantId, { until: Date.now() + REFRESH_FAILURE_COOLDOWN_MS, error });
     throw error;
@@ -194,14 +202,17 @@ export function createAccessTokens(deps: {
     options: { staleToken?: string; current?: GrantTokens; log?: RefreshLog } = {},
   ): Promise<string> {
     const grant = options.current ?? (await deps.grants.findTokens(grantId));
-    if (grant?.status !== 'active' || !grant.accessToken) throw reauthRequired(deps.loginUrl);
+    if (!grant) throw reauthRequired('/auth/login');
+    if (grant.status !== 'active' || !grant.accessToken) throw reauthRequired(loginUrlFor(grant.provider));
     if (usable(grant, options.staleToken)) return grant.accessToken;
     const cooling = coolingDown.get(grantId);
     if (cooling && cooling.until > Date.now()) throw cooling.error;
     coolingDown.delete(grantId);
     let flight = inFlight.get(grantId);
     if (!flight) {
-      flight = refresh(grantId, options.staleToken, options.log ?? deps.log).finally(() => inFlight.delete(grantId));
+      flight = refresh(grantId, grant.provider, options.staleToken, options.log ?? deps.log).finally(() =>
+        inFlight.delete(grantId),
+      );
       inFlight.set(grantId, flight);
     }
     return flight;

@@ -34,7 +34,7 @@ test('every bad variable is named at once, with what it expects', async (t) => {
     REDIS_URL: 'http://localhost',
     SESSION_SECRET: 'short',
     TOKEN_ENCRYPTION_KEYS: 'k1:tooshort',
-    PROVIDER: 'tesla-direct',
+    PROVIDERS: 'tesla-direct',
     LOG_LEVEL: 'loud',
     SANDBOX_REFRESH_REUSE_GRACE_SECONDS: '-1',
   });
@@ -42,7 +42,7 @@ test('every bad variable is named at once, with what it expects', async (t) => {
     'DATABASE_URL',
     'LOG_LEVEL',
     'PORT',
-    'PROVIDER',
+    'PROVIDERS',
     'PUBLIC_URL',
     'REDIS_URL',
     'SANDBOX_REFRESH_REUSE_GRACE_SECONDS',
@@ -52,19 +52,71 @@ test('every bad variable is named at once, with what it expects', async (t) => {
   assert.match(problems.PORT ?? '', /0 to 65535.*eighty/);
   assert.match(problems.SESSION_SECRET ?? '', /at least 32 characters \(got 5\)/);
   assert.match(problems.TOKEN_ENCRYPTION_KEYS ?? '', /32 bytes/);
-  assert.match(problems.PROVIDER ?? '', /sandbox/);
+  assert.match(problems.PROVIDERS ?? '', /smartcar, highmobility/);
   assert.match(problems.PUBLIC_URL ?? '', /no path/);
 });
 
-test('production refuses to start without its four secrets', async (t) => {
+test('production refuses to start without its four secrets and its providers', async (t) => {
   const problems = await problemsOf({ NODE_ENV: 'production', DATA_DIR: await tempDir(t) });
   assert.deepEqual(Object.keys(problems).sort(), [
     'DATABASE_URL',
+    'PROVIDERS',
     'REDIS_URL',
     'SESSION_SECRET',
     'TOKEN_ENCRYPTION_KEYS',
   ]);
   for (const expected of Object.values(problems)) assert.match(expected, /required when NODE_ENV=production/);
+});
+
+test('a leftover PROVIDER is refused with a message that names PROVIDERS', async (t) => {
+  const problems = await problemsOf({ DATA_DIR: await tempDir(t), PROVIDER: 'sandbox' });
+  assert.deepEqual(Object.keys(problems), ['PROVIDER']);
+  assert.match(problems.PROVIDER ?? '', /PROVIDERS/);
+});
+
+test('PROVIDERS: each enabled provider needs its credentials in production; outside it, none means the sandbox', async (t) => {
+  const dir = await tempDir(t);
+  const production = await problemsOf({
+    NODE_ENV: 'production',
+    DATA_DIR: dir,
+    DATABASE_URL: 'postgres://db/keyfob',
+    REDIS_URL: 'redis://cache',
+    SESSION_SECRET: 'x'.repeat(32),
+    TOKEN_ENCRYPTION_KEYS: `k1:${key()}`,
+    PROVIDERS: 'smartcar,highmobility',
+    SMARTCAR_CLIENT_ID: 'id',
+    SMARTCAR_CLIENT_SECRET: 'secret',
+  });
+  assert.deepEqual(Object.keys(production).sort(), [
+    'HIGHMOBILITY_APP_ID',
+    'HIGHMOBILITY_CLIENT_ID',
+    'HIGHMOBILITY_CLIENT_SECRET',
+  ]);
+  const mixed = await loadConfig({
+    DATA_DIR: dir,
+    PROVIDERS: 'highmobility, smartcar',
+    SMARTCAR_CLIENT_ID: 'id',
+    SMARTCAR_CLIENT_SECRET: 'secret',
+  });
+  assert.deepEqual(mixed.config.providers, ['highmobility', 'smartcar']);
+  assert.deepEqual(mixed.config.sandboxedProviders, ['highmobility']);
+  const onlySmartcar = await loadConfig({ DATA_DIR: dir, SMARTCAR_CLIENT_ID: 'id', SMARTCAR_CLIENT_SECRET: 's' });
+  assert.deepEqual(onlySmartcar.config.providers, ['smartcar']);
+  assert.deepEqual(onlySmartcar.config.sandboxedProviders, []);
+  const half = await problemsOf({ DATA_DIR: dir, HIGHMOBILITY_CLIENT_ID: 'id' });
+  assert.deepEqual(Object.keys(half).sort(), ['HIGHMOBILITY_APP_ID', 'HIGHMOBILITY_CLIENT_SECRET']);
+});
+
+test("the sandbox's clients are UUIDv4s like Smartcar's; the assertion key needs its id", async (t) => {
+  const dir = await tempDir(t);
+  const { config } = await loadConfig({ DATA_DIR: dir });
+  const uuid4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  assert.match(config.smartcar.clientId, uuid4);
+  assert.match(config.smartcar.clientSecret, uuid4);
+  assert.match(config.highmobility.appId, /^[0-9a-f]{24}$/);
+  const problems = await problemsOf({ DATA_DIR: dir, HIGHMOBILITY_PRIVATE_KEY: '/no/such/key.pem' });
+  assert.match(problems.HIGHMOBILITY_PRIVATE_KEY ?? '', /PEM/);
+  assert.ok(!JSON.stringify(problems).includes('/no/such'), 'the value (a secret, or its path) is not echoed');
 });
 
 test('key ring entries: ids checked, duplicates refused, first encrypts', async (t) => {
@@ -108,6 +160,7 @@ test('an https PUBLIC_URL turns on secure cookies; defaults are sensible', async
   const local = await loadConfig({ DATA_DIR: dir, PORT: '4321' });
   assert.equal(local.config.publicUrl, 'http://localhost:4321');
   assert.equal(local.config.secureCookies, false);
-  assert.equal(local.config.provider, 'sandbox');
+  assert.deepEqual(local.config.providers, ['smartcar', 'highmobility']);
+  assert.deepEqual(local.config.sandboxedProviders, ['smartcar', 'highmobility']);
   assert.equal(local.config.sandbox.refreshReuseGraceSeconds, 60);
 });

@@ -56,7 +56,7 @@ test('the session cookie is HttpOnly, SameSite=Lax, Path=/, without Domain', asy
 
 test('an https PUBLIC_URL makes the cookie Secure and __Host- prefixed', async (t) => {
   const keyfob = await startKeyfobUnderTest(t, { PUBLIC_URL: 'https://cars.example.com', TRUST_PROXY: 'true' });
-  const login = await fetch(`${keyfob.url}/auth/login`, {
+  const login = await fetch(`${keyfob.url}/auth/login?provider=smartcar`, {
     redirect: 'manual',
     headers: { 'x-forwarded-proto': 'https' },
   });
@@ -70,7 +70,7 @@ test('an https PUBLIC_URL makes the cookie Secure and __Host- prefixed', async (
 test('the session id is renewed at login: the id from before login is worthless after it', async (t) => {
   const keyfob = await startKeyfobUnderTest(t);
   const browser = new Browser(keyfob.url);
-  const login = await browser.request('GET', '/auth/login', { csrf: false });
+  const login = await browser.request('GET', '/auth/login?provider=smartcar', { csrf: false });
   const before = browser.cookies.get('keyfob');
   assert.ok(before);
   const callback = await consent(login.headers.get('location') ?? '', { account: ALEX_ACCOUNT });
@@ -100,7 +100,7 @@ test('denied consent returns to the dashboard with access_denied and stores noth
 test('a replayed callback is refused: the state works once', async (t) => {
   const keyfob = await startKeyfobUnderTest(t);
   const browser = new Browser(keyfob.url);
-  const login = await browser.request('GET', '/auth/login', { csrf: false });
+  const login = await browser.request('GET', '/auth/login?provider=smartcar', { csrf: false });
   const callback = await consent(login.headers.get('location') ?? '', { account: ALEX_ACCOUNT });
   const path = callback.pathname + callback.search;
   assert.equal((await browser.request('GET', path, { csrf: false })).status, 302);
@@ -113,10 +113,10 @@ test('a replayed callback is refused: the state works once', async (t) => {
 test('forged, missing and other-browser states are refused with 400 and nothing is stored', async (t) => {
   const keyfob = await startKeyfobUnderTest(t);
   const victim = new Browser(keyfob.url);
-  const login = await victim.request('GET', '/auth/login', { csrf: false });
+  const login = await victim.request('GET', '/auth/login?provider=smartcar', { csrf: false });
   const callback = await consent(login.headers.get('location') ?? '', { account: ALEX_ACCOUNT });
   const attacker = new Browser(keyfob.url);
-  await attacker.request('GET', '/auth/login', { csrf: false });
+  await attacker.request('GET', '/auth/login?provider=smartcar', { csrf: false });
   const crossSession = await attacker.request('GET', callback.pathname + callback.search, { csrf: false });
   assert.equal(crossSession.status, 400, 'a state from another browser');
   const forged = await victim.request('GET', `/auth/callback?code=${callback.searchParams.get('code')}&state=forged`, {

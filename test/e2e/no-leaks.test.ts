@@ -53,7 +53,7 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
   await denied.connect({ decision: 'deny' });
   const replay = new Browser(keyfob.url);
   browsers.push(replay);
-  const login = await replay.request('GET', '/auth/login', { csrf: false });
+  const login = await replay.request('GET', '/auth/login?provider=smartcar', { csrf: false });
   const { consent } = await import('../helpers/sandbox-flow.ts');
   const callback = await consent(login.headers.get('location') ?? '', { account: ALEX_ACCOUNT });
   await replay.request('GET', callback.pathname + callback.search, { csrf: false });

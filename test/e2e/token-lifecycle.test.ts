@@ -57,7 +57,7 @@ test('a refused refresh (invalid_grant) marks the grant reauth_required and says
   const answer = await browser.request('GET', `/api/vehicles/${byMake('TESLA').id}/odometer`);
   assert.equal(answer.status, 401);
   assert.equal(answer.json.error, 'reauth_required');
-  assert.equal(answer.json.loginUrl, '/auth/login');
+  assert.equal(answer.json.loginUrl, '/auth/login?provider=smartcar');
   const [grant] = await storedGrants(keyfob);
   assert.equal(grant?.status, 'reauth_required');
   const again = await browser.request('GET', `/api/vehicles/${byMake('TOYOTA').id}/odometer`);

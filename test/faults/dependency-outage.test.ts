@@ -180,7 +180,7 @@ test('Redis stops mid-traffic: sessions fail closed with 503, nobody is signed i
   phase.current = 'down';
   await sleep(2_000);
   const readyWhileDown = await fetch(`${keyfob.url}/readyz`);
-  const loginWhileDown = await fetch(`${keyfob.url}/auth/login`, { redirect: 'manual' });
+  const loginWhileDown = await fetch(`${keyfob.url}/auth/login?provider=smartcar`, { redirect: 'manual' });
   phase.current = 'transition';
   await relay.restore();
   await waitForRecovery(t, browser, load, phase);

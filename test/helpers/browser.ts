@@ -2,7 +2,7 @@
  * A scripted browser for end-to-end tests: a cookie jar for Keyfob's origin, manual redirects, and a record of
  * every answer Keyfob gave it (status, headers, body), so a test can search everything the browser saw.
  */
-import { type ConsentChoices, consent } from './sandbox-flow.ts';
+import { type ConsentChoices, consent, highMobilityConsent } from './sandbox-flow.ts';
 
 export interface SeenAnswer {
   url: string;
@@ -49,9 +49,23 @@ export class Browser {
 
   /** The whole connect flow: /auth/login, the sandbox's consent pages, the callback. Returns the callback answer. */
   async connect(choices: ConsentChoices = {}, returnTo = '/') {
-    const login = await this.request('GET', `/auth/login?returnTo=${encodeURIComponent(returnTo)}`, { csrf: false });
+    const login = await this.request('GET', `/auth/login?provider=smartcar&returnTo=${encodeURIComponent(returnTo)}`, {
+      csrf: false,
+    });
     if (login.status !== 302) throw new Error(`login answered ${login.status}: ${login.text}`);
     const callback = await consent(login.headers.get('location') ?? '', choices);
+    return this.request('GET', callback.pathname + callback.search, { csrf: false });
+  }
+
+  /** The connect flow at High Mobility: one car (`vehicle` as "accountId:vehicleId"), approved or denied. */
+  async connectHighMobility(choices: { vehicle?: string; decision?: 'approve' | 'deny' } = {}, returnTo = '/') {
+    const login = await this.request(
+      'GET',
+      `/auth/login?provider=highmobility&returnTo=${encodeURIComponent(returnTo)}`,
+      { csrf: false },
+    );
+    if (login.status !== 302) throw new Error(`login answered ${login.status}: ${login.text}`);
+    const callback = await highMobilityConsent(login.headers.get('location') ?? '', choices);
     return this.request('GET', callback.pathname + callback.search, { csrf: false });
   }
 

@@ -27,7 +27,7 @@ export async function externalSandbox(
     clientSecret,
     env: {
       PUBLIC_URL: publicUrl,
-      PROVIDER: 'smartcar',
+      PROVIDERS: 'smartcar',
       SMARTCAR_CLIENT_ID: EXTERNAL_CLIENT_ID,
       SMARTCAR_CLIENT_SECRET: clientSecret,
       SMARTCAR_MODE: 'simulated',

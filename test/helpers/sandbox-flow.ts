@@ -33,6 +33,29 @@ export interface ConsentChoices {
   decision?: 'approve' | 'deny';
 }
 
+/**
+ * Runs High Mobility's consent page from its authorization URL: picks one car (`vehicle` as "accountId:vehicleId",
+ * default the first offered) and approves or denies. Returns the redirect Location.
+ */
+export async function highMobilityConsent(
+  authorizeUrl: string,
+  choices: { vehicle?: string; decision?: 'approve' | 'deny' } = {},
+): Promise<URL> {
+  const first = await fetch(authorizeUrl, { redirect: 'manual' });
+  const html = await first.text();
+  if (first.status !== 200) throw new Error(`consent page answered ${first.status}: ${html.slice(0, 300)}`);
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
+  const vehicle = choices.vehicle ?? /name="vehicle" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  const answer = await postForm(new URL(action, authorizeUrl).href, [
+    ['request', hiddenRequestId(html)],
+    ['vehicle', vehicle],
+    ['decision', choices.decision ?? 'approve'],
+  ]);
+  if (answer.status !== 302)
+    throw new Error(`decision answered ${answer.status}: ${(await answer.text()).slice(0, 300)}`);
+  return new URL(answer.headers.get('location') ?? '');
+}
+
 /** Runs the consent pages from an authorization URL; returns the redirect Location (or throws with the page). */
 export async function consent(authorizeUrl: string, choices: ConsentChoices = {}): Promise<URL> {
   const origin = new URL(authorizeUrl).origin;

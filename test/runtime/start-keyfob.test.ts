@@ -41,12 +41,17 @@ test('data survives a restart on the same database', async (t) => {
   const env = quietEnv(database);
   const id = randomUUID();
   const first = await startKeyfob({ env, logStream: logCollector().stream });
-  await first.app.db.user.create({ data: { id, provider: 'sandbox', providerUserId: 'restart-test' } });
+  await first.app.db.user.create({
+    data: {
+      id,
+      identities: { create: { id: randomUUID(), kind: 'provider', issuer: 'smartcar', subject: 'restart-test' } },
+    },
+  });
   await first.close();
   const second = await startKeyfob({ env, logStream: logCollector().stream });
   t.after(() => second.close());
-  const found = await second.app.db.user.findUnique({ where: { id } });
-  assert.equal(found?.providerUserId, 'restart-test');
+  const found = await second.app.db.user.findUnique({ where: { id }, include: { identities: true } });
+  assert.equal(found?.identities[0]?.subject, 'restart-test');
 });
 
 test('a database that drifted from the schema stops start-up with the differences', async (t) => {

@@ -211,8 +211,8 @@ test('client credentials: 1 hour application tokens, no refresh token, up to thr
   assert.equal(badGrant.status, 400);
 });
 
-test('a client with more than three secrets is refused at start', () => {
-  assert.throws(
+test('a client with more than three secrets is refused at start', async () => {
+  await assert.rejects(
     () => buildSandbox({ clients: [{ clientId: 'x', secrets: ['a', 'b', 'c', 'd'], redirectUris: [] }] }),
     /1 to 3 secrets/,
   );

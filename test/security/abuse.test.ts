@@ -126,7 +126,7 @@ test('security headers on every answer; no-store on every /auth and /api answer;
   await browser.request('GET', '/auth/session');
   await browser.request('GET', '/auth/nowhere');
   await browser.request('GET', '/auth/callback?state=forged&code=x', { csrf: false });
-  await browser.request('GET', '/auth/login', { csrf: false });
+  await browser.request('GET', '/auth/login?provider=smartcar', { csrf: false });
   await new Browser(keyfob.url).request('GET', '/api/vehicles');
   for (const answer of browser.seen) {
     const where = `${answer.status} ${answer.url}`;

@@ -37,7 +37,9 @@ test('without X-CSRF: 1 every /api route and the logout are refused (403), whate
   const tesla = byMake('TESLA');
   const before = await sandboxCalls(keyfob);
   const paths = [
-    ...keyfob.app.provider.routes.map((route) => [route.method, `/api/vehicles/${tesla.id}${route.path}`] as const),
+    ...[...keyfob.app.providers.values()].flatMap((adapter) =>
+      adapter.routes.map((route) => [route.method, `/api/vehicles/${tesla.id}${route.path}`] as const),
+    ),
     ['GET', '/api/vehicles'] as const,
     ['DELETE', `/api/vehicles/${tesla.id}`] as const,
     ['POST', '/auth/logout'] as const,

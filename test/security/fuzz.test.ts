@@ -130,11 +130,13 @@ test(`fuzz: ${CASES} malformed requests over every route: no 5xx, JSON errors, a
   const { browser, byMake } = await connectedBrowser(keyfob, { account: ALEX_ACCOUNT });
   const realVehicle = byMake('TESLA').id as string;
   const cookie = [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  const proxyPaths = [...new Set(keyfob.app.provider.routes.map((route) => route.path))];
+  const proxyPaths = [
+    ...new Set([...keyfob.app.providers.values()].flatMap((adapter) => adapter.routes.map((route) => route.path))),
+  ];
 
   const snapshot = async () => {
     const tables: Record<string, unknown> = {};
-    for (const table of ['users', 'grants', 'vehicles', 'app_tokens', '_prisma_migrations']) {
+    for (const table of ['users', 'identities', 'grants', 'vehicles', 'app_tokens', '_prisma_migrations']) {
       tables[table] = await keyfob.app.db.$queryRawUnsafe(
         `SELECT row_to_json(t)::text AS row FROM ${table} t ORDER BY row_to_json(t)::text`,
       );

@@ -14,7 +14,7 @@ const PENDING_LOGIN_LIFETIME_MS = 10 * 60_000;
 test('an expired state is refused: a callback arriving after 10 minutes stores nothing', async (t) => {
   const keyfob = await startKeyfobUnderTest(t);
   const browser = new Browser(keyfob.url);
-  const login = await browser.request('GET', '/auth/login', { csrf: false });
+  const login = await browser.request('GET', '/auth/login?provider=smartcar', { csrf: false });
   const callback = await consent(login.headers.get('location') ?? '', { account: ALEX_ACCOUNT });
   t.mock.timers.enable({ apis: ['Date'], now: Date.now() + PENDING_LOGIN_LIFETIME_MS + 1000 });
   const late = await browser.request('GET', callback.pathname + callback.search, { csrf: false });
@@ -27,11 +27,11 @@ test('an expired state is refused: a callback arriving after 10 minutes stores n
 test("a code from one browser's flow, injected into another browser's own flow, is refused by PKCE", async (t) => {
   const keyfob = await startKeyfobUnderTest(t);
   const victim = new Browser(keyfob.url);
-  const victimLogin = await victim.request('GET', '/auth/login', { csrf: false });
+  const victimLogin = await victim.request('GET', '/auth/login?provider=smartcar', { csrf: false });
   const victimCallback = await consent(victimLogin.headers.get('location') ?? '', { account: ALEX_ACCOUNT });
   // The attacker starts a flow of its own (a state its session really waits for) and swaps in the victim's code.
   const attacker = new Browser(keyfob.url);
-  const attackerLogin = await attacker.request('GET', '/auth/login', { csrf: false });
+  const attackerLogin = await attacker.request('GET', '/auth/login?provider=smartcar', { csrf: false });
   const attackerState = new URL(attackerLogin.headers.get('location') ?? '').searchParams.get('state') ?? '';
   const injected = await attacker.request(
     'GET',
@@ -73,9 +73,13 @@ test('returnTo: schemes, scheme-relative, backslashes, encoded separators and co
   ];
   const browser = new Browser(keyfob.url);
   for (const returnTo of hostile) {
-    const login = await browser.request('GET', `/auth/login?returnTo=${encodeURIComponent(returnTo)}`, {
-      csrf: false,
-    });
+    const login = await browser.request(
+      'GET',
+      `/auth/login?provider=smartcar&returnTo=${encodeURIComponent(returnTo)}`,
+      {
+        csrf: false,
+      },
+    );
     assert.equal(login.status, 302, JSON.stringify(returnTo));
     const callback = await consent(login.headers.get('location') ?? '', { account: SAM_ACCOUNT });
     const back = await browser.request('GET', callback.pathname + callback.search, { csrf: false });

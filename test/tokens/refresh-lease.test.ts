@@ -28,8 +28,18 @@ async function setup(t: TestContext) {
   const db = createPrismaClient(database);
   t.after(() => db.$disconnect());
   const grants = createGrantRepository(db, createTokenVault([{ id: 'k1', key: randomBytes(32) }]));
-  const userId = await createUserRepository(db).findOrCreate('smartcar', 'lease-test-account');
-  const grantId = await grants.create({ userId, provider: 'smartcar', scopes: [], tokens: pair('first') });
+  const account = 'lease-test-account';
+  const userId = await createUserRepository(db).findOrCreateByIdentity(
+    { kind: 'provider', issuer: 'smartcar', subject: account },
+    undefined,
+  );
+  const grantId = await grants.create({
+    userId,
+    provider: 'smartcar',
+    providerAccountId: account,
+    scopes: [],
+    tokens: pair('first'),
+  });
   return { grants, grantId };
 }
 

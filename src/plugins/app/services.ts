@@ -50,23 +50,28 @@ export default fp(
       'accessTokens',
       createAccessTokens({
         grants: repos.grants,
-        provider: app.provider,
+        providerFor: app.providerFor,
         log: app.log,
-        loginUrl: '/auth/login',
         leaseMs,
         leaseWaits,
         onOutcome: (outcome) => app.metrics.refreshes.inc({ outcome }),
         onGrantChanged: (grantId) => app.bus.publish({ kind: 'grant', id: grantId }),
       }),
     );
-    const source = app.provider.appTokens;
+    // Application tokens are asked for where the request says (endpoint and client): the adapter that owns them.
+    const sources = [...app.providers.values()].flatMap((adapter) => (adapter.appTokens ? [adapter.appTokens] : []));
     app.decorate(
       'appTokens',
       createAppTokens({
         db: app.db,
         vault: app.vault,
         fetchToken: async (request) => {
-          if (!source) throw new Error('this provider has no application tokens');
+          const source = sources.find(
+            (candidate) =>
+              candidate.request.tokenEndpoint === request.tokenEndpoint &&
+              candidate.request.clientId === request.clientId,
+          );
+          if (!source) throw new Error(`no enabled provider issues application tokens at ${request.tokenEndpoint}`);
           return source.fetch(request.scopes);
         },
         leaseMs,
@@ -74,5 +79,5 @@ export default fp(
       }),
     );
   },
-  { name: 'services', dependencies: ['prisma', 'vault', 'provider', 'cache', 'metrics'] },
+  { name: 'services', dependencies: ['prisma', 'vault', 'providers', 'cache', 'metrics'] },
 );

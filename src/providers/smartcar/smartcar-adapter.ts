@@ -1,22 +1,34 @@
 /**
- * Smartcar v2 (and the built-in sandbox, which speaks it). Smartcar publishes no discovery document, so the
- * endpoints are configured by hand; openid-client does the OAuth mechanics (authorization URL, PKCE, code
- * exchange, refresh) with HTTP Basic client authentication.
+ * Smartcar v2 (user tokens) and v3 (application token with `sc-user-id`). Smartcar publishes no discovery document,
+ * so the endpoints are configured by hand; openid-client does the OAuth mechanics (authorization URL, PKCE, code
+ * exchange, refresh) with the client authentication of client-authentication.ts.
  * @see ../../../../shared/reference/vehicle-apis.md (Smartcar)
  */
 import * as oauth from 'openid-client';
 import type { Config } from '../../config/load-config.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
+import { classifyOAuthFailure } from '../oauth-failure.ts';
 import type { ProviderAdapter, TokenSet, VehicleDescription } from '../provider-adapter.ts';
 import { callUpstream, jsonOf } from '../upstream-client.ts';
+import { smartcarApplicationAuth, smartcarBasicAuth } from './client-authentication.ts';
 import { SMARTCAR_ROUTES } from './smartcar-routes.ts';
 import { SMARTCAR_V3_ROUTES } from './smartcar-v3-routes.ts';
 
 /** Smartcar does not say when a refresh token expires; its documentation gives 60 days from issue. */
 const REFRESH_TOKEN_LIFETIME_MS = 60 * 24 * 3600 * 1000;
 
-/** Smartcar's settings from the configuration, the name stored on rows, and the upstream timeout. */
-export type SmartcarSettings = Config['smartcar'] & { providerName: string; timeoutMs: number };
+/** Smartcar's settings from the configuration, and the upstream timeout. */
+export type SmartcarSettings = Config['smartcar'] & { timeoutMs: number };
+
+function tokenSetFrom(response: oauth.TokenEndpointResponse): TokenSet {
+  const now = Date.now();
+  return {
+    accessToken: response.access_token,
+    refreshToken: response.refresh_token,
+    accessExpiresAt: new Date(now + (response.expires_in ?? 7200) * 1000),
+    refreshExpiresAt: response.refresh_token ? new Date(now + REFRESH_TOKEN_LIFETIME_MS) : undefined,
+  };
+}
 
 export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapter {
   const configuration = new oauth.Configuration(
@@ -27,7 +39,7 @@ export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapt
     },
     settings.clientId,
     undefined,
-    oauth.ClientSecretBasic(settings.clientSecret),
+    smartcarBasicAuth(settings.clientSecret),
   );
   configuration.timeout = Math.ceil(settings.timeoutMs / 1000);
   // The sandbox and local simulators speak plain http; real Smartcar hosts are https.
@@ -38,7 +50,7 @@ export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapt
     { issuer: settings.iamUrl, token_endpoint: `${settings.iamUrl}/oauth2/token` },
     settings.clientId,
     undefined,
-    oauth.ClientSecretPost(settings.clientSecret),
+    smartcarApplicationAuth(settings.clientSecret),
   );
   iam.timeout = configuration.timeout;
   if (new URL(settings.iamUrl).protocol === 'http:') oauth.allowInsecureRequests(iam);
@@ -66,8 +78,11 @@ export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapt
   }
 
   return {
-    name: settings.providerName,
-    oauth: configuration,
+    name: 'smartcar',
+    displayName: 'Smartcar',
+    clientId: settings.clientId,
+    endpoints: { authorization: `${settings.connectUrl}/oauth/authorize`, token: `${settings.authUrl}/oauth/token` },
+    vehicleKey: 'providerVehicleId',
     apiBaseUrl: v3 ? settings.v3ApiUrl : settings.apiUrl,
     routes: v3 ? SMARTCAR_V3_ROUTES : SMARTCAR_ROUTES,
     ...(v3
@@ -84,24 +99,36 @@ export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapt
           },
         }
       : {}),
-    authorizationParameters: () => ({ scope: settings.scopes, mode: settings.mode, approval_prompt: 'force' }),
-    tokenSetFrom(response): TokenSet {
-      const now = Date.now();
-      return {
-        accessToken: response.access_token,
-        refreshToken: response.refresh_token,
-        accessExpiresAt: new Date(now + (response.expires_in ?? 7200) * 1000),
-        refreshExpiresAt: response.refresh_token ? new Date(now + REFRESH_TOKEN_LIFETIME_MS) : undefined,
-      };
+    authorizationUrl: ({ redirectUri, state, codeChallenge }) =>
+      oauth.buildAuthorizationUrl(configuration, {
+        redirect_uri: redirectUri,
+        state,
+        code_challenge: codeChallenge,
+        code_challenge_method: 'S256',
+        scope: settings.scopes,
+        mode: settings.mode,
+        approval_prompt: 'force',
+      }),
+    async exchangeCode({ callbackUrl, state, codeVerifier }) {
+      return tokenSetFrom(
+        await oauth.authorizationCodeGrant(configuration, callbackUrl, {
+          pkceCodeVerifier: codeVerifier,
+          expectedState: state,
+        }),
+      );
     },
-    async identifyUser(accessToken) {
+    refresh: async (refreshToken) => tokenSetFrom(await oauth.refreshTokenGrant(configuration, refreshToken)),
+    classifyTokenFailure: classifyOAuthFailure,
+    applicationHeaders: (providerAccountId): Record<string, string> =>
+      providerAccountId ? { 'sc-user-id': providerAccountId } : {},
+    async identifyUser({ accessToken }) {
       const user = await required<{ id?: unknown }>(accessToken, '/user', 'the user');
       if (typeof user.id !== 'string' || user.id.length === 0) {
         throw new KeyfobError(ERROR_CODES.UPSTREAM_UNAVAILABLE, 502, 'the vehicle provider sent no user id');
       }
       return user.id;
     },
-    async describeGrant(accessToken) {
+    async describeGrant({ accessToken }) {
       const ids: string[] = [];
       for (let offset = 0; ; offset += 50) {
         const page = await required<{ vehicles: string[]; paging: { count: number } }>(
@@ -140,10 +167,10 @@ export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapt
       }
       return { scopes, vehicles };
     },
-    async disconnect(accessToken, providerVehicleId) {
+    async disconnect({ accessToken, vehicleKey }) {
       const answer = await callUpstream({
         method: 'DELETE',
-        url: `${settings.apiUrl}/vehicles/${encodeURIComponent(providerVehicleId)}/application`,
+        url: `${settings.apiUrl}/vehicles/${encodeURIComponent(vehicleKey)}/application`,
         headers: { authorization: `Bearer ${accessToken}` },
         timeoutMs: settings.timeoutMs,
       });

@@ -3,16 +3,17 @@
  * - `state` must be one this browser's session is waiting for (missing, unknown, expired or replayed: 400, the
  *   flow is aborted, nothing is stored); it is consumed at once, so it works once;
  * - a provider `error` (access_denied ...) goes back to the dashboard with the error, no retry;
- * - the code is exchanged server-side with the PKCE verifier and the client secret; the user and vehicles are
- *   read and stored (tokens encrypted); the session id is renewed (no fixation); then the browser goes to returnTo.
+ * - the code is exchanged server-side, at the provider the pending login went to (never one named by this query),
+ *   with the PKCE verifier and the client authentication that provider expects; the account and vehicles are read
+ *   and stored (tokens encrypted) under the signed-in user if there is one, else the account's user; the session
+ *   id is renewed (no fixation); then the browser goes to returnTo.
  * @see RFC 6749 section 10.12, RFC 9700 section 4.7 (CSRF, one-time state), RFC 7636 (PKCE)
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import * as oauth from 'openid-client';
 import { takePendingLogin } from '../../connect/pending-logins.ts';
 import { storeConnection } from '../../connect/store-connection.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
-import { classifyOAuthFailure } from '../../providers/oauth-failure.ts';
+import type { TokenSet } from '../../providers/provider-adapter.ts';
 import { updateSession } from '../../sessions/session-timeouts.ts';
 
 const PROVIDER_ERROR = /^[a-z_]{1,64}$/;
@@ -45,7 +46,7 @@ export function callbackRoute(app: FastifyInstance) {
           .record({
             userId,
             vehicleId: null,
-            clientId: app.config.smartcar.clientId,
+            clientId: pending ? `${pending.provider}:${app.providerFor(pending.provider).clientId}` : 'unknown',
             action: 'connect',
             endpoint: '/auth/callback',
             method: 'GET',
@@ -67,24 +68,25 @@ export function callbackRoute(app: FastifyInstance) {
         await audit(`provider_error:${error}`, 302);
         return backToDashboard(reply, error);
       }
-      let tokens: Awaited<ReturnType<typeof oauth.authorizationCodeGrant>>;
+      const adapter = app.providerFor(pending.provider);
+      let tokenSet: TokenSet;
       try {
-        const currentUrl = new URL(request.url, app.config.publicUrl);
-        tokens = await oauth.authorizationCodeGrant(app.provider.oauth, currentUrl, {
-          pkceCodeVerifier: pending.codeVerifier,
-          expectedState: pending.state,
+        tokenSet = await adapter.exchangeCode({
+          callbackUrl: new URL(request.url, app.config.publicUrl),
+          redirectUri: `${app.config.publicUrl}/auth/callback`,
+          state: pending.state,
+          codeVerifier: pending.codeVerifier,
         });
       } catch (error) {
-        const failure = classifyOAuthFailure(error);
-        request.log.warn({ failure }, 'code exchange failed');
+        const failure = adapter.classifyTokenFailure(error);
+        request.log.warn({ failure, provider: adapter.name }, 'code exchange failed');
         await audit(`exchange_failed:${failure}`, 302);
         return backToDashboard(reply, failure === 'grant_refused' ? 'code_rejected' : 'provider_unavailable');
       }
-      const tokenSet = app.provider.tokenSetFrom(tokens);
-      let described: { providerUserId: string } & Awaited<ReturnType<typeof app.provider.describeGrant>>;
+      let described: { providerAccountId: string } & Awaited<ReturnType<typeof adapter.describeGrant>>;
       try {
-        const providerUserId = await app.provider.identifyUser(tokenSet.accessToken);
-        described = { providerUserId, ...(await app.provider.describeGrant(tokenSet.accessToken)) };
+        const providerAccountId = await adapter.identifyUser(tokenSet);
+        described = { providerAccountId, ...(await adapter.describeGrant(tokenSet)) };
       } catch (error) {
         request.log.warn({ err: (error as Error).message }, 'reading the new connection failed');
         await audit('describe_failed', 302);
@@ -92,7 +94,12 @@ export function callbackRoute(app: FastifyInstance) {
       }
       // Stored only now, with every provider call behind it: no connection is held while the provider answers.
       // A database failure here is the database's (503 with retry-after, from the error handler), not the provider's.
-      const stored = await storeConnection(app, { ...described, tokens: tokenSet });
+      const stored = await storeConnection(app, {
+        ...described,
+        provider: adapter.name,
+        signedInUserId: request.session.userId,
+        tokens: tokenSet,
+      });
       // A new session id for the signed-in session: an id planted before login is worthless after it.
       await request.session.regenerate();
       const now = Date.now();

@@ -1,36 +1,58 @@
 /**
- * `GET /auth/login?returnTo=/path`: starts the authorization code flow with PKCE (S256) and a one-time `state`
- * bound to this browser's session, then redirects to the provider's consent page.
+ * `GET /auth/login?provider=<name>&returnTo=/path`: starts the authorization code flow with PKCE (S256) and a
+ * one-time `state` bound to this browser's session, then redirects to the provider's consent page. With one
+ * provider enabled `provider` may be left out; with several, its absence is a 400 naming the choices. The
+ * provider is remembered with the pending login: the callback never takes it from its own query.
  */
 import type { FastifyInstance } from 'fastify';
 import * as oauth from 'openid-client';
 import { addPendingLogin } from '../../connect/pending-logins.ts';
+import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { safeReturnTo } from '../../security/safe-return-to.ts';
 
 export function loginRoute(app: FastifyInstance) {
+  const choices = [...app.providers.keys()];
   app.get(
     '/login',
     {
       schema: {
-        querystring: { type: 'object', properties: { returnTo: { type: 'string', maxLength: 2048 } } },
+        querystring: {
+          type: 'object',
+          properties: {
+            provider: { type: 'string', maxLength: 64 },
+            returnTo: { type: 'string', maxLength: 2048 },
+          },
+        },
         response: { 302: { type: 'null' } },
       },
     },
     async (request, reply) => {
+      const query = request.query as { provider?: string; returnTo?: string };
+      const name = query.provider ?? (choices.length === 1 ? choices[0] : undefined);
+      const adapter = name === undefined ? undefined : app.providers.get(name);
+      if (!adapter) {
+        throw new KeyfobError(
+          ERROR_CODES.PROVIDER_REQUIRED,
+          400,
+          query.provider === undefined
+            ? `choose a provider: ?provider= one of ${choices.join(', ')}`
+            : `unknown or disabled provider; choose one of ${choices.join(', ')}`,
+          { details: { providers: choices } },
+        );
+      }
       const codeVerifier = oauth.randomPKCECodeVerifier();
       const state = oauth.randomState();
       addPendingLogin(request.session, {
         state,
         codeVerifier,
-        returnTo: safeReturnTo((request.query as { returnTo?: string }).returnTo),
+        provider: adapter.name,
+        returnTo: safeReturnTo(query.returnTo),
         startedAt: Date.now(),
       });
-      const url = oauth.buildAuthorizationUrl(app.provider.oauth, {
-        redirect_uri: `${app.config.publicUrl}/auth/callback`,
+      const url = adapter.authorizationUrl({
+        redirectUri: `${app.config.publicUrl}/auth/callback`,
         state,
-        code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
-        code_challenge_method: 'S256',
-        ...app.provider.authorizationParameters(),
+        codeChallenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
       });
       return reply.redirect(url.href, 302);
     },

@@ -1,25 +1,52 @@
 /**
- * `GET /auth/session`: what the dashboard may know about the signed-in user: their Keyfob id, their vehicles
- * (masked VIN, granted scopes, grant status) and when the session ends. Never a token, a provider grant id or a
- * full VIN.
+ * `GET /auth/session`: the enabled providers (for the dashboard's Connect buttons) and what the dashboard may know
+ * about the signed-in user: their Keyfob id, their vehicles (provider, masked VIN, granted scopes, the routes they
+ * can use, status) and when the session ends. Never a token, a provider grant id or a full VIN.
  */
 import type { FastifyInstance } from 'fastify';
+import { requiredScopes } from '../../proxy/check-scopes.ts';
+import type { OwnedVehicle } from '../../repositories/vehicles.ts';
 import { sessionEndsAt } from '../../sessions/session-timeouts.ts';
 
 const vehicleSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'make', 'model', 'year', 'vin', 'scopes', 'status'],
+  required: ['id', 'provider', 'make', 'model', 'year', 'vin', 'scopes', 'features', 'status'],
   properties: {
     id: { type: 'string' },
+    provider: { type: 'string' },
     make: { type: ['string', 'null'] },
     model: { type: ['string', 'null'] },
     year: { type: ['integer', 'null'] },
     vin: { type: ['string', 'null'] },
     scopes: { type: 'array', items: { type: 'string' } },
+    /** The data and command routes this vehicle can use: its provider has them and its connection allows them. */
+    features: { type: 'array', items: { type: 'string' } },
+    /** active, pending_approval, reauth_required, revoked, or not_cleared (a fleet vehicle, see clearanceStatus). */
     status: { type: 'string' },
+    clearanceStatus: { type: ['string', 'null'] },
   },
 } as const;
+
+const providerListSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'displayName'],
+    properties: { name: { type: 'string' }, displayName: { type: 'string' } },
+  },
+} as const;
+
+/** What the browser sees as a vehicle's status: the connection's, the carmaker's pending consent, or clearance. */
+function statusOf(vehicle: OwnedVehicle): string {
+  if (vehicle.grantStatus !== 'active') return vehicle.grantStatus;
+  if (vehicle.connectionKind === 'fleet') {
+    if (vehicle.clearanceStatus === 'approved') return 'active';
+    return vehicle.clearanceStatus === 'pending' ? 'pending_approval' : 'not_cleared';
+  }
+  return vehicle.pendingApproval ? 'pending_approval' : 'active';
+}
 
 export const vehicleListSchema = { type: 'array', items: vehicleSchema } as const;
 
@@ -28,14 +55,31 @@ export async function browserVehicles(app: FastifyInstance, userId: string) {
   const vehicles = await app.repos.vehicles.listOwned(userId);
   return vehicles.map((vehicle) => ({
     id: vehicle.id,
+    provider: vehicle.provider,
     make: vehicle.make,
     model: vehicle.model,
     year: vehicle.year,
     // Only the last four characters are stored in clear; the rest of a 17-character VIN shows as stars.
     vin: vehicle.vinLast4 ? `${'*'.repeat(13)}${vehicle.vinLast4}` : null,
     scopes: vehicle.scopes,
-    status: vehicle.grantStatus,
+    features: featuresOf(app, vehicle),
+    status: statusOf(vehicle),
+    clearanceStatus: vehicle.clearanceStatus,
   }));
+}
+
+/** `GET /odometer`, `POST /security` ...: the routes of the vehicle's provider whose scope its connection holds. */
+function featuresOf(app: FastifyInstance, vehicle: OwnedVehicle): string[] {
+  const adapter = app.providers.get(vehicle.provider);
+  if (!adapter) return [];
+  return adapter.routes
+    .filter((route) => !route.batchPaths && requiredScopes(route, undefined).every((s) => vehicle.scopes.includes(s)))
+    .map((route) => `${route.method} ${route.path}`);
+}
+
+/** The enabled providers, in the configured order, as the dashboard offers them. */
+export function browserProviders(app: FastifyInstance) {
+  return [...app.providers.values()].map((adapter) => ({ name: adapter.name, displayName: adapter.displayName }));
 }
 
 export function sessionRoute(app: FastifyInstance) {
@@ -50,6 +94,7 @@ export function sessionRoute(app: FastifyInstance) {
             required: ['authenticated'],
             properties: {
               authenticated: { type: 'boolean' },
+              providers: providerListSchema,
               user: { type: 'object', additionalProperties: false, properties: { id: { type: 'string' } } },
               vehicles: vehicleListSchema,
               expiresAt: { type: 'string' },
@@ -60,11 +105,13 @@ export function sessionRoute(app: FastifyInstance) {
     },
     async (request) => {
       const { userId, createdAt } = request.session;
-      if (!userId || createdAt === undefined) return { authenticated: false };
+      const providers = browserProviders(app);
+      if (!userId || createdAt === undefined) return { authenticated: false, providers };
       const { idleTimeoutSeconds, absoluteTimeoutSeconds } = app.config.session;
       const expiresAt = sessionEndsAt(request.session, idleTimeoutSeconds * 1000, absoluteTimeoutSeconds * 1000);
       return {
         authenticated: true,
+        providers,
         user: { id: userId },
         vehicles: await browserVehicles(app, userId),
         expiresAt: new Date(expiresAt).toISOString(),

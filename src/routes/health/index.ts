@@ -63,11 +63,11 @@ export default async function healthRoutes(app: FastifyInstance) {
         within(() => app.db.$queryRaw`SELECT 1`),
         redis ? within(() => redis.ping()) : Promise.resolve<CheckResult>('not_configured'),
       ]);
-      const metadata = app.provider.oauth.serverMetadata();
-      const provider: CheckResult =
-        app.provider.oauth.clientMetadata().client_id && metadata.token_endpoint && metadata.authorization_endpoint
-          ? 'ok'
-          : 'unavailable';
+      const provider: CheckResult = [...app.providers.values()].every(
+        (adapter) => adapter.clientId && adapter.endpoints.token && adapter.endpoints.authorization,
+      )
+        ? 'ok'
+        : 'unavailable';
       const checks = { database, redis: redisResult, provider };
       const ready = database === 'ok' && redisResult !== 'unavailable' && provider === 'ok';
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });

@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_SETTINGS, type SandboxSettings } from '../options.ts';
-import { FAULT_TARGETS, type Fault, type FaultTarget } from '../state/faults.ts';
+import { FAULT_TARGETS } from '../registry.ts';
+import type { Fault, FaultTarget } from '../state/faults.ts';
 import type { SandboxState } from '../state/sandbox-state.ts';
 
 const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as Array<keyof SandboxSettings>;

@@ -3,7 +3,8 @@
  * or have their connection dropped.
  * Faults queue per target and are consumed in order, one per call.
  */
-export const FAULT_TARGETS = ['authorize', 'token', 'app_token', 'api'] as const;
+import type { FAULT_TARGETS } from '../registry.ts';
+
 export type FaultTarget = (typeof FAULT_TARGETS)[number];
 
 export type Fault =

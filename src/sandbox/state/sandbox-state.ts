@@ -2,13 +2,13 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { type FleetAccount, loadFleet } from '../fleet.ts';
 import type { SandboxClient, SandboxSettings } from '../options.ts';
-import type { RequestedScope } from '../permissions.ts';
 import { VehicleState } from '../simulation/vehicle-state.ts';
+import type { RequestedScope } from '../smartcar/permissions.ts';
+import { TokenStore } from '../smartcar/token-store.ts';
 import { CallCounter } from './call-counter.ts';
 import { SandboxClock } from './clock.ts';
 import { FaultPlan } from './faults.ts';
 import { VehicleRateLimiter } from './rate-limiter.ts';
-import { TokenStore } from './token-store.ts';
 
 /** An authorization request waiting for the person on the consent pages. */
 export interface PendingAuthorization {

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SIGNALS, signalResource } from '../simulation/signals-v3.ts';
 import type { SandboxState } from '../state/sandbox-state.ts';
+import { SIGNALS, signalResource } from './signals-v3.ts';
 
 function v3Error(reply: FastifyReply, status: number, type: string, code: string, detail: string) {
   const resolution = status === 401 ? 'REAUTHENTICATE' : status === 429 ? 'RETRY_LATER' : null;

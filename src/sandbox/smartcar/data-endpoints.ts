@@ -2,7 +2,7 @@
  * The v2 data endpoints of one vehicle as a table: path, permission, and how to read (or change) the state.
  * The route handlers and the batch endpoint both go through this table, so a batch obeys the same permissions.
  */
-import type { VehicleState } from './vehicle-state.ts';
+import type { VehicleState } from '../simulation/vehicle-state.ts';
 
 export type UnitSystem = 'metric' | 'imperial';
 

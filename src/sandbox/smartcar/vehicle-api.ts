@@ -5,10 +5,10 @@
  * `sc-unit-system` and `sc-request-id`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type DataEndpoint, findEndpoint, type UnitSystem } from '../simulation/data-endpoints.ts';
-import { sendSmartcarError } from '../smartcar-error.ts';
 import type { SandboxState } from '../state/sandbox-state.ts';
-import type { SandboxGrant } from '../state/token-store.ts';
+import { type DataEndpoint, findEndpoint, type UnitSystem } from './data-endpoints.ts';
+import { sendSmartcarError } from './smartcar-error.ts';
+import type { SandboxGrant } from './token-store.ts';
 
 const MAX_PAGE = 50;
 const MAX_BATCH = 20;

@@ -1,24 +1,20 @@
 /**
- * Client authentication at the token endpoints.
- * @see RFC 6749 section 2.3.1: HTTP Basic with form-urlencoded id and secret; secrets compared in constant time.
+ * Client authentication at Smartcar's token endpoints. HTTP Basic carries the raw client id and secret, as
+ * Smartcar's SDKs send them, and they are compared raw: the stricter reading of the reference, which leaves
+ * unconfirmed whether Smartcar form-decodes them as RFC 6749 section 2.3.1 asks. A client that form-encodes a UUID
+ * (`-` as `%2D`) is refused here. Secrets are compared in constant time.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { SandboxClient } from '../options.ts';
 import { OAuthError } from '../state/oauth-error.ts';
 import type { SandboxState } from '../state/sandbox-state.ts';
 
-const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
-
 function parseBasic(header: string | undefined): { id: string; secret: string } | undefined {
   if (!header?.toLowerCase().startsWith('basic ')) return undefined;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
-  try {
-    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
-  } catch {
-    return undefined;
-  }
+  return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
 function secretMatches(client: SandboxClient, secret: string): boolean {

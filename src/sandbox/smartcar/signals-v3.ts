@@ -3,7 +3,7 @@
  * endpoints but not each signal's exact body; the shape here (`{ data: { id, type: "signal", attributes: { code,
  * name, group, body }, meta } }`) is the sandbox's reading of it, and Keyfob's v3 route table is written against it.
  */
-import type { VehicleState } from './vehicle-state.ts';
+import type { VehicleState } from '../simulation/vehicle-state.ts';
 
 export interface SignalDefinition {
   code: string;

@@ -8,8 +8,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { SandboxSettings } from '../options.ts';
-import type { SandboxClock } from './clock.ts';
-import { OAuthError } from './oauth-error.ts';
+import type { SandboxClock } from '../state/clock.ts';
+import { OAuthError } from '../state/oauth-error.ts';
 
 export interface SandboxGrant {
   id: string;

@@ -9,9 +9,9 @@
  * - deny redirects with `error=access_denied`; no vehicle to offer redirects with `error=no_vehicles`.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { PERMISSIONS, parseScope } from '../permissions.ts';
+import { escapeHtml, page } from '../routes/html.ts';
 import type { PendingAuthorization, SandboxState } from '../state/sandbox-state.ts';
-import { escapeHtml, page } from './html.ts';
+import { PERMISSIONS, parseScope } from './permissions.ts';
 
 type Query = Record<string, string | undefined>;
 type Form = Record<string, string | string[] | undefined>;

@@ -1,0 +1,154 @@
+/**
+ * High Mobility: a car owner's consent (authorization code, one consent per car) and a fleet operator's own
+ * vehicles (client credentials, fleet clearance). Vehicles are addressed by VIN; Keyfob decrypts it for the call.
+ * @see ../../../../shared/reference/vehicle-apis.md (High Mobility)
+ */
+import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
+import type { FleetAccess, ProviderAdapter, TokenSet } from '../provider-adapter.ts';
+import { callUpstream, jsonOf } from '../upstream-client.ts';
+import { consumerClientAuth, fleetClientAuth, type HighMobilityClient } from './client-authentication.ts';
+import { translateHighMobilityError } from './data-errors.ts';
+import { createFleetClearance } from './fleet-clearance.ts';
+import { HIGHMOBILITY_ROUTE_SCOPES, HIGHMOBILITY_ROUTES } from './highmobility-routes.ts';
+import {
+  classifyHighMobilityFailure,
+  type HighMobilityTokenAnswer,
+  postTokenRequest,
+  revokeToken,
+} from './token-endpoint.ts';
+
+export type HighMobilitySettings = HighMobilityClient & { appId: string; authUrl: string; timeoutMs: number };
+
+const FLEET_TOKEN_SECONDS = 300;
+
+function tokenSetFrom(answer: HighMobilityTokenAnswer): TokenSet & { scopes: string[] } {
+  return {
+    accessToken: answer.access_token,
+    refreshToken: answer.refresh_token,
+    accessExpiresAt: new Date(Date.now() + (answer.expires_in ?? 3600) * 1000),
+    // High Mobility does not document the refresh token's lifetime: Keyfob keeps it until it is refused.
+    refreshExpiresAt: undefined,
+    pendingApproval: answer.status === 'pending',
+    scopes: (answer.scope ?? '').split(/\s+/).filter(Boolean),
+  };
+}
+
+export function createHighMobilityAdapter(settings: HighMobilitySettings): ProviderAdapter & { fleet: FleetAccess } {
+  const tokenEndpoint = `${settings.apiUrl}/v1/access_tokens`;
+  const fleetAuth = fleetClientAuth(settings);
+
+  async function vehicleInfo(accessToken: string): Promise<{ vin: string; sub: string }> {
+    const answer = await callUpstream({
+      method: 'GET',
+      url: `${settings.apiUrl}/v1/vehicleinfo`,
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+      timeoutMs: settings.timeoutMs,
+    });
+    if (answer.status !== 200) {
+      throw new KeyfobError(
+        ERROR_CODES.UPSTREAM_UNAVAILABLE,
+        502,
+        `the vehicle provider refused the vehicle info (${answer.status})`,
+      );
+    }
+    const info = jsonOf<{ vin?: unknown; sub?: unknown }>(answer, 'vehicle info');
+    if (typeof info.vin !== 'string' || typeof info.sub !== 'string') {
+      throw new KeyfobError(ERROR_CODES.UPSTREAM_UNAVAILABLE, 502, 'the vehicle provider sent no VIN or owner');
+    }
+    return { vin: info.vin, sub: info.sub };
+  }
+
+  return {
+    name: 'highmobility',
+    displayName: 'High Mobility',
+    clientId: settings.clientId,
+    endpoints: { authorization: settings.authUrl, token: tokenEndpoint },
+    apiBaseUrl: settings.apiUrl,
+    routes: HIGHMOBILITY_ROUTES,
+    vehicleKey: 'vin',
+    appTokens: {
+      request: { tokenEndpoint, clientId: settings.clientId, scopes: [] },
+      async fetch() {
+        const answer = await postTokenRequest(
+          settings.apiUrl,
+          { grant_type: 'client_credentials', ...(await fleetAuth()) },
+          settings.timeoutMs,
+        );
+        return { accessToken: answer.access_token, expiresInSeconds: answer.expires_in ?? FLEET_TOKEN_SECONDS };
+      },
+    },
+    authorizationUrl({ redirectUri, state, codeChallenge }) {
+      const url = new URL(settings.authUrl);
+      url.search = new URLSearchParams({
+        client_id: settings.clientId,
+        app_id: settings.appId,
+        redirect_uri: redirectUri,
+        state,
+        code_challenge: codeChallenge,
+        code_challenge_method: 'S256',
+      }).toString();
+      return url;
+    },
+    async exchangeCode({ callbackUrl, redirectUri, codeVerifier }) {
+      const code = callbackUrl.searchParams.get('code');
+      if (!code) throw new KeyfobError(ERROR_CODES.BAD_REQUEST, 400, 'the callback carries no code');
+      const answer = await postTokenRequest(
+        settings.apiUrl,
+        {
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: redirectUri,
+          code_verifier: codeVerifier,
+          ...consumerClientAuth(settings),
+        },
+        settings.timeoutMs,
+      );
+      return tokenSetFrom(answer);
+    },
+    async refresh(refreshToken) {
+      const answer = await postTokenRequest(
+        settings.apiUrl,
+        { grant_type: 'refresh_token', refresh_token: refreshToken, ...consumerClientAuth(settings) },
+        settings.timeoutMs,
+      );
+      return tokenSetFrom(answer);
+    },
+    classifyTokenFailure: classifyHighMobilityFailure,
+    async identifyUser(tokens) {
+      return (await vehicleInfo(tokens.accessToken)).sub;
+    },
+    async describeGrant(tokens) {
+      const { vin } = await vehicleInfo(tokens.accessToken);
+      return {
+        scopes: (tokens as TokenSet & { scopes?: string[] }).scopes ?? [],
+        // One consent is one car; the data answer names the brand, the consent nothing more.
+        vehicles: [{ providerVehicleId: null, make: null, model: null, year: null, vin }],
+      };
+    },
+    async disconnect({ refreshToken, accessToken }) {
+      // Revoking the refresh token ends the consent's ability to get new tokens; the access token dies within its hour.
+      const status = await revokeToken(
+        settings.apiUrl,
+        {
+          token: refreshToken ?? accessToken,
+          token_type_hint: refreshToken ? 'refresh_token' : 'access_token',
+          ...consumerClientAuth(settings),
+        },
+        settings.timeoutMs,
+      );
+      if (status >= 300 && status !== 400 && status !== 404) {
+        throw new KeyfobError(
+          ERROR_CODES.UPSTREAM_UNAVAILABLE,
+          502,
+          `the vehicle provider refused to revoke (${status})`,
+        );
+      }
+    },
+    translateError: translateHighMobilityError,
+    fleet: {
+      clearance: (tokens) =>
+        createFleetClearance({ apiUrl: settings.apiUrl, timeoutMs: settings.timeoutMs, ...tokens }),
+      scopes: HIGHMOBILITY_ROUTE_SCOPES,
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The High Mobility simulator's test controls under `/sandbox/highmobility`: its settings (reuse mode, pending and
+ * clearance delays ...), property failures, a car falling asleep, and the VIN-free view of its consents.
+ */
+import type { FastifyInstance } from 'fastify';
+import { DEFAULT_HIGHMOBILITY_SETTINGS, type HighMobilitySandboxSettings } from './options.ts';
+import type { HighMobilityState } from './state.ts';
+
+const NAMES = Object.keys(DEFAULT_HIGHMOBILITY_SETTINGS) as Array<keyof HighMobilitySandboxSettings>;
+
+export function highMobilityControlRoutes(app: FastifyInstance, hm: HighMobilityState) {
+  app.get('/sandbox/highmobility/settings', async () => hm.settings);
+
+  app.patch('/sandbox/highmobility/settings', async (request, reply) => {
+    const next = { ...hm.settings } as Record<string, unknown>;
+    for (const [name, value] of Object.entries((request.body ?? {}) as Record<string, unknown>)) {
+      const valid =
+        name === 'refreshReuse'
+          ? value === 'strict' || value === 'grace'
+          : NAMES.includes(name as keyof HighMobilitySandboxSettings) &&
+            Number.isInteger(value) &&
+            (value as number) >= 0;
+      if (!valid) {
+        return reply
+          .code(400)
+          .send({ error: 'invalid_setting', message: `${name} cannot be set to ${JSON.stringify(value)}` });
+      }
+      next[name] = value;
+    }
+    hm.settings = next as unknown as HighMobilitySandboxSettings;
+    return hm.settings;
+  });
+
+  /** `{ vin, property: "charging.battery_level", reason }` makes that property answer `failure`; no reason clears it. */
+  app.post('/sandbox/highmobility/failures', async (request, reply) => {
+    const { vin, property, reason } = (request.body ?? {}) as { vin?: unknown; property?: unknown; reason?: unknown };
+    if (typeof vin !== 'string' || typeof property !== 'string') {
+      return reply.code(400).send({ error: 'invalid_failure', message: 'vin and property are required' });
+    }
+    if (typeof reason === 'string') hm.failures.set(`${vin} ${property}`, reason);
+    else hm.failures.delete(`${vin} ${property}`);
+    return { failures: hm.failures.size };
+  });
+
+  app.post('/sandbox/highmobility/asleep', async (request, reply) => {
+    const { vin, asleep } = (request.body ?? {}) as { vin?: unknown; asleep?: unknown };
+    if (typeof vin !== 'string') return reply.code(400).send({ error: 'invalid_vin', message: 'vin is required' });
+    if (asleep === false) hm.asleep.delete(vin);
+    else hm.asleep.add(vin);
+    return { asleep: hm.asleep.has(vin) };
+  });
+
+  /** Consents without tokens: how many, revoked or not, pending or not (tests check revocation with it). */
+  app.get('/sandbox/highmobility/consents', async () =>
+    [...hm.consents.values()].map((consent) => ({
+      id: consent.id,
+      accountId: consent.accountId,
+      vinLast4: consent.vin.slice(-4),
+      revoked: consent.revoked,
+      pending: hm.isPending(consent),
+      liveRefreshTokens: [...hm.refreshTokens.values()].filter((entry) => entry.consentId === consent.id).length,
+    })),
+  );
+}

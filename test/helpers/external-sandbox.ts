@@ -1,23 +1,45 @@
 /**
- * A sandbox started by the test itself, and the environment that points Keyfob at it as a Smartcar provider:
- * several Keyfob instances (or restarts) then share one provider, as they would share Smartcar.
+ * A sandbox started by the test itself, and the environment that points Keyfob at it as Smartcar and as High
+ * Mobility: several Keyfob instances (or restarts, or operator commands) then share one provider, as they would
+ * share the real ones.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
+import type { HighMobilitySandboxSettings } from '../../src/sandbox/highmobility/options.ts';
 import type { SandboxSettings } from '../../src/sandbox/options.ts';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/start-sandbox.ts';
 
 export const EXTERNAL_CLIENT_ID = 'external-sandbox-client';
+export const EXTERNAL_HM_CLIENT_ID = 'c0ffee00-1111-4222-8333-444455556666';
+export const EXTERNAL_HM_APP_ID = '0123456789abcdef01234567';
 
 export async function externalSandbox(
   t: TestContext,
   publicUrl: string,
   settings: Partial<SandboxSettings> = {},
-): Promise<{ sandbox: RunningSandbox; env: NodeJS.ProcessEnv; clientSecret: string }> {
+  highmobility: {
+    settings?: Partial<HighMobilitySandboxSettings>;
+    keys?: Array<{ id: string; publicKeyPem: string }>;
+  } = {},
+): Promise<{ sandbox: RunningSandbox; env: NodeJS.ProcessEnv; clientSecret: string; hmClientSecret: string }> {
   const clientSecret = randomBytes(16).toString('hex');
+  const hmClientSecret = randomUUID();
+  const redirectUris = [`${publicUrl}/auth/callback`];
   const sandbox = await startSandbox({
     port: 0,
-    clients: [{ clientId: EXTERNAL_CLIENT_ID, secrets: [clientSecret], redirectUris: [`${publicUrl}/auth/callback`] }],
+    clients: [{ clientId: EXTERNAL_CLIENT_ID, secrets: [clientSecret], redirectUris }],
+    highmobility: {
+      clients: [
+        {
+          clientId: EXTERNAL_HM_CLIENT_ID,
+          secrets: [hmClientSecret],
+          appId: EXTERNAL_HM_APP_ID,
+          redirectUris,
+          keys: highmobility.keys ?? [],
+        },
+      ],
+      settings: highmobility.settings ?? {},
+    },
     settings: { rateLimitPerMinute: 0, ...settings },
     logLevel: 'silent',
   });
@@ -25,15 +47,21 @@ export async function externalSandbox(
   return {
     sandbox,
     clientSecret,
+    hmClientSecret,
     env: {
       PUBLIC_URL: publicUrl,
-      PROVIDERS: 'smartcar',
+      PROVIDERS: 'smartcar,highmobility',
       SMARTCAR_CLIENT_ID: EXTERNAL_CLIENT_ID,
       SMARTCAR_CLIENT_SECRET: clientSecret,
       SMARTCAR_MODE: 'simulated',
       SMARTCAR_CONNECT_URL: sandbox.url,
       SMARTCAR_AUTH_URL: sandbox.url,
       SMARTCAR_API_URL: `${sandbox.url}/v2.0`,
+      HIGHMOBILITY_CLIENT_ID: EXTERNAL_HM_CLIENT_ID,
+      HIGHMOBILITY_CLIENT_SECRET: hmClientSecret,
+      HIGHMOBILITY_APP_ID: EXTERNAL_HM_APP_ID,
+      HIGHMOBILITY_AUTH_URL: `${sandbox.url}/highmobility/oauth/new`,
+      HIGHMOBILITY_API_URL: `${sandbox.url}/highmobility`,
     },
   };
 }

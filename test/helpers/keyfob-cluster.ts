@@ -14,14 +14,24 @@ import { parseKeyRing } from '../../src/config/key-ring-format.ts';
 import { createTokenVault } from '../../src/vault/token-vault.ts';
 import { Browser } from './browser.ts';
 import { ALEX_ACCOUNT } from './connected.ts';
-import { EXTERNAL_CLIENT_ID, externalSandbox } from './external-sandbox.ts';
+import { EXTERNAL_CLIENT_ID, EXTERNAL_HM_CLIENT_ID, externalSandbox } from './external-sandbox.ts';
 import { freePort } from './free-port.ts';
 import { spawnKeyfob } from './keyfob-process.ts';
 import { createTestDatabase } from './test-database.ts';
 
 export const STORM = 200;
 
-export async function cluster(t: TestContext, instances = 2, reuseGraceSeconds = 0, extraEnv: NodeJS.ProcessEnv = {}) {
+/** Alex's Tesla, as the High Mobility consent page names it. */
+const ALEX_TESLA_AT_HIGHMOBILITY = `${ALEX_ACCOUNT}:3c1d6e0a-8b7f-4f62-9a15-7e2d4c9b0a11`;
+
+export async function cluster(
+  t: TestContext,
+  instances = 2,
+  reuseGraceSeconds = 0,
+  extraEnv: NodeJS.ProcessEnv = {},
+  /** Which provider Alex's Tesla is connected through (both in strict reuse mode by default). */
+  provider: 'smartcar' | 'highmobility' = 'smartcar',
+) {
   const database = await createTestDatabase(t);
   const dataDir = await mkdtemp(join(tmpdir(), 'keyfob-cluster-'));
   t.after(() => rm(dataDir, { recursive: true, force: true }));
@@ -31,9 +41,18 @@ export async function cluster(t: TestContext, instances = 2, reuseGraceSeconds =
     sandbox,
     env: providerEnv,
     clientSecret,
-  } = await externalSandbox(t, publicUrl, {
-    refreshReuseGraceSeconds: reuseGraceSeconds,
-  });
+    hmClientSecret,
+  } = await externalSandbox(
+    t,
+    publicUrl,
+    { refreshReuseGraceSeconds: reuseGraceSeconds },
+    {
+      settings: {
+        refreshReuse: reuseGraceSeconds === 0 ? 'strict' : 'grace',
+        refreshReuseGraceSeconds: reuseGraceSeconds,
+      },
+    },
+  );
   const keys = `k1:${randomBytes(32).toString('base64')}`;
   const env = {
     NODE_ENV: 'test',
@@ -58,7 +77,8 @@ export async function cluster(t: TestContext, instances = 2, reuseGraceSeconds =
   t.after(() => redis.quit());
   // Connect Alex's cars through the first instance; the other browsers share its session cookie (Redis).
   const first = new Browser(processes[0]?.url ?? '');
-  await first.connect({ account: ALEX_ACCOUNT });
+  if (provider === 'smartcar') await first.connect({ account: ALEX_ACCOUNT });
+  else await first.connectHighMobility({ vehicle: ALEX_TESLA_AT_HIGHMOBILITY });
   const session = await first.request('GET', '/auth/session');
   const tesla = session.json.vehicles.find((vehicle: { make: string }) => vehicle.make === 'TESLA').id as string;
   const browsers = processes.map((instance) => {
@@ -102,7 +122,13 @@ export async function cluster(t: TestContext, instances = 2, reuseGraceSeconds =
           : null,
       };
     },
-    refreshCalls: () => sandbox.state.calls.get('token.refresh_token'),
+    refreshCalls: () =>
+      sandbox.state.calls.get(provider === 'smartcar' ? 'token.refresh_token' : 'highmobility.token.refresh_token'),
+    /** True when the stored refresh token is the newest (strict mode would revoke the grant for an older one). */
+    storedIsNewest: (refreshToken: string | null) =>
+      provider === 'smartcar'
+        ? storedIsNewest(sandbox.url, clientSecret, refreshToken)
+        : highMobilityStoredIsNewest(sandbox.url, hmClientSecret, refreshToken),
     storm: async () => {
       const started = performance.now();
       const answers = await Promise.all(
@@ -125,6 +151,21 @@ export async function storedIsNewest(sandboxUrl: string, clientSecret: string, r
       authorization: `Basic ${Buffer.from(`${EXTERNAL_CLIENT_ID}:${clientSecret}`).toString('base64')}`,
     },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+  });
+  return response.status === 200;
+}
+
+async function highMobilityStoredIsNewest(sandboxUrl: string, clientSecret: string, refreshToken: string | null) {
+  if (!refreshToken) return false;
+  const response = await fetch(`${sandboxUrl}/highmobility/v1/access_tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: EXTERNAL_HM_CLIENT_ID,
+      client_secret: clientSecret,
+    }),
   });
   return response.status === 200;
 }

@@ -45,6 +45,8 @@ function explain(answer) {
   if (answer.status === 429)
     return `Too many requests for this vehicle. Try again in ${answer.retryAfter || 'a few'} seconds.`;
   if (answer.status === 501) return 'Not available on this vehicle.';
+  if (error === 'pending_approval') return message;
+  if (error === 'not_supported_by_provider') return message;
   return message || description || `Request failed (${answer.status}).`;
 }
 
@@ -64,26 +66,48 @@ async function show(card, vehicle, path, target, format) {
   return answer;
 }
 
+// What a vehicle can do comes from Keyfob (`features`: its provider has the route and its connection allows it),
+// so the same card serves every provider.
+const can = (vehicle, method, path) => vehicle.features.includes(`${method} ${path}`);
+const rangeText = (range) => (range === null || range === undefined ? '' : ` · ${km(range)}`);
+
 async function loadVehicleData(card, vehicle) {
   card.querySelector('.notice').hidden = true;
-  await show(card, vehicle, '/odometer', card.querySelector('.odometer'), (d) => km(d.distance));
-  await show(
-    card,
-    vehicle,
-    '/location',
-    card.querySelector('.location'),
-    (d) => `${d.latitude.toFixed(4)}, ${d.longitude.toFixed(4)}`,
-  );
-  const energy = card.querySelector('.energy');
-  const battery = vehicle.scopes.includes('read_battery')
-    ? await show(card, vehicle, '/battery', energy, (d) => `${percent(d.percentRemaining)} · ${km(d.range)}`)
-    : { status: 501 };
-  if (battery.status === 501) {
-    card.querySelector('.energy-label').textContent = 'Fuel';
-    await show(card, vehicle, '/fuel', energy, (d) => `${percent(d.percentRemaining)} · ${km(d.range)}`);
+  if (can(vehicle, 'GET', '/odometer')) {
+    await show(card, vehicle, '/odometer', card.querySelector('.odometer'), (d) => km(d.distance));
   }
-  await show(card, vehicle, '/security', card.querySelector('.locks'), (d) => (d.isLocked ? 'Locked' : 'Unlocked'));
+  if (can(vehicle, 'GET', '/location')) {
+    await show(
+      card,
+      vehicle,
+      '/location',
+      card.querySelector('.location'),
+      (d) => `${d.latitude.toFixed(4)}, ${d.longitude.toFixed(4)}`,
+    );
+  }
+  const energy = card.querySelector('.energy');
+  const battery = can(vehicle, 'GET', '/battery')
+    ? await show(card, vehicle, '/battery', energy, (d) => `${percent(d.percentRemaining)}${rangeText(d.range)}`)
+    : { status: 501 };
+  if (battery.status === 501 && can(vehicle, 'GET', '/fuel')) {
+    card.querySelector('.energy-label').textContent = 'Fuel';
+    await show(card, vehicle, '/fuel', energy, (d) => `${percent(d.percentRemaining)}${rangeText(d.range)}`);
+  }
+  if (can(vehicle, 'GET', '/security')) {
+    await show(card, vehicle, '/security', card.querySelector('.locks'), (d) => (d.isLocked ? 'Locked' : 'Unlocked'));
+  }
 }
+
+const STATUS_TEXT = {
+  pending_approval: 'Waiting for the owner to confirm this car at the carmaker. Data arrives once they do.',
+  not_cleared: 'This fleet vehicle is not cleared for data.',
+};
+
+function providerName(name) {
+  return providers.find((provider) => provider.name === name)?.displayName ?? name;
+}
+
+let providers = [];
 
 function renderVehicle(vehicle) {
   const card = document.getElementById('vehicle-card').content.firstElementChild.cloneNode(true);
@@ -91,11 +115,26 @@ function renderVehicle(vehicle) {
   card.querySelector('.title').textContent =
     [vehicle.year, vehicle.make, vehicle.model].filter(Boolean).join(' ') || 'Vehicle';
   card.querySelector('.vin').textContent = vehicle.vin ? `VIN ${vehicle.vin}` : '';
-  if (vehicle.status !== 'active') {
+  card.querySelector('.provider').textContent = `via ${providerName(vehicle.provider)}`;
+  card.dataset.provider = vehicle.provider;
+  card.dataset.status = vehicle.status;
+  for (const [button, path] of [
+    ['.lock', '/security'],
+    ['.unlock', '/security'],
+  ]) {
+    if (!can(vehicle, 'POST', path)) card.querySelector(button).hidden = true;
+  }
+  if (vehicle.status === 'pending_approval' || vehicle.status === 'not_cleared') {
+    const notice = card.querySelector('.notice');
+    notice.textContent = STATUS_TEXT[vehicle.status];
+    notice.hidden = false;
+    card.querySelector('.data').hidden = vehicle.status === 'not_cleared';
+    if (vehicle.status === 'pending_approval') loadVehicleData(card, vehicle);
+  } else if (vehicle.status !== 'active') {
     const notice = card.querySelector('.notice');
     notice.replaceChildren('This vehicle needs to be connected again. ');
     const link = document.createElement('a');
-    link.href = '/auth/login?returnTo=/';
+    link.href = `/auth/login?provider=${encodeURIComponent(vehicle.provider)}&returnTo=/`;
     link.textContent = 'Reconnect';
     notice.append(link);
     notice.hidden = false;
@@ -133,11 +172,19 @@ async function start() {
     window.history.replaceState(null, '', '/');
   }
   const session = await fetch('/auth/session', { credentials: 'same-origin' }).then((r) => r.json());
+  providers = session.providers ?? [];
   document.getElementById('intro').hidden = session.authenticated;
   document.getElementById('sign-out').hidden = !session.authenticated;
-  document.getElementById('connect').textContent = session.authenticated
-    ? 'Connect another vehicle'
-    : 'Connect a vehicle';
+  // One Connect button per enabled provider: a car joins the signed-in user whichever provider it comes from.
+  document.getElementById('connect').replaceChildren(
+    ...providers.map((provider) => {
+      const link = document.createElement('a');
+      link.className = 'button primary';
+      link.href = `/auth/login?provider=${encodeURIComponent(provider.name)}&returnTo=/`;
+      link.textContent = `Connect ${session.authenticated ? 'another' : 'a'} car via ${provider.displayName}`;
+      return link;
+    }),
+  );
   if (!session.authenticated) return;
   document.getElementById('vehicles').replaceChildren(...session.vehicles.map(renderVehicle));
 }

@@ -85,7 +85,7 @@ export async function createFleetTokens(state: HighMobilityState) {
       .setExpirationTime(nowSeconds + ttl)
       .setJti(randomUUID())
       .sign(privateKey);
-    return { access_token: token, expires_in: ttl, scope: FLEET_SCOPE, token_type: 'bearer' };
+    return { access_token: state.remember(token), expires_in: ttl, scope: FLEET_SCOPE, token_type: 'bearer' };
   }
 
   /** The client a fleet token was issued to, or undefined for anything else (a consumer token, a forgery, expired). */

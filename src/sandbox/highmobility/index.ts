@@ -53,6 +53,7 @@ export async function registerHighMobility(
     { ...DEFAULT_HIGHMOBILITY_SETTINGS, ...options.settings },
     shared.clock,
   );
+  shared.simulators.set('highmobility', hm);
   const fleet = await createFleetTokens(hm);
   consentRoutes(app, shared, hm, HIGHMOBILITY_PREFIX);
   tokenEndpointRoutes(app, shared, hm, fleet, HIGHMOBILITY_PREFIX);

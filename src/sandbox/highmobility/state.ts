@@ -74,6 +74,17 @@ export class HighMobilityState {
   readonly failures = new Map<string, string>();
   /** VINs whose car is asleep (408 until cleared). */
   readonly asleep = new Set<string>();
+  /** Every token and code ever issued, for the tests that search Keyfob's logs and answers for them. */
+  readonly #issued = new Set<string>();
+
+  remember(secret: string): string {
+    this.#issued.add(secret);
+    return secret;
+  }
+
+  issuedSecrets(): string[] {
+    return [...this.#issued];
+  }
 
   constructor(
     readonly clients: HighMobilitySandboxClient[],
@@ -105,7 +116,7 @@ export class HighMobilityState {
       scope: CONSENT_SCOPE,
     };
     this.consents.set(consent.id, consent);
-    const code = randomUUID();
+    const code = this.remember(randomUUID());
     this.codes.set(code, {
       clientId: request.clientId,
       redirectUri: request.redirectUri,
@@ -122,8 +133,8 @@ export class HighMobilityState {
   }
 
   private issue(consent: Consent) {
-    const accessToken = randomUUID();
-    const refreshToken = randomUUID();
+    const accessToken = this.remember(randomUUID());
+    const refreshToken = this.remember(randomUUID());
     const ttl = this.settings.accessTokenTtlSeconds;
     this.accessTokens.set(accessToken, { consentId: consent.id, expiresAt: this.clock.now() + ttl * 1000 });
     this.refreshTokens.set(refreshToken, { consentId: consent.id, usedAt: null });

@@ -73,8 +73,10 @@ export function tokenEndpointRoutes(
             throw new TokenRequestError('client_assertion_type is invalid');
           // The audience is `{host}/v1` as the client reached this endpoint.
           const audience = `${request.protocol}://${request.headers.host}${prefix}/v1`;
+          shared.calls.add('highmobility.token.client_credentials.assertion');
           return fleet.issue(await fleet.verifyAssertion(body.client_assertion, body.client_id, audience));
         }
+        shared.calls.add('highmobility.token.client_credentials.secret');
         return fleet.issue(consumerClient(body));
       }
       throw new TokenRequestError('grant_type is invalid');

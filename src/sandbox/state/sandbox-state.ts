@@ -34,6 +34,8 @@ export class SandboxState {
   readonly accounts: FleetAccount[] = loadFleet();
   readonly vehicles = new Map<string, VehicleState>();
   readonly pending = new Map<string, PendingAuthorization>();
+  /** Each simulator's own state, by provider name (tests read it: issued tokens, consents). */
+  readonly simulators = new Map<string, unknown>();
   /** The last vehicle API request as received, so tests can check what a proxy forwarded (headers included). */
   lastApiRequest: { method: string; url: string; headers: Record<string, unknown> } | undefined;
 

@@ -80,7 +80,7 @@ export async function cluster(
   if (provider === 'smartcar') await first.connect({ account: ALEX_ACCOUNT });
   else await first.connectHighMobility({ vehicle: ALEX_TESLA_AT_HIGHMOBILITY });
   const session = await first.request('GET', '/auth/session');
-  const tesla = session.json.vehicles.find((vehicle: { make: string }) => vehicle.make === 'TESLA').id as string;
+  const tesla = session.json.vehicles.find((vehicle: { make: string }) => vehicle.make === 'TESLA')?.id as string;
   const browsers = processes.map((instance) => {
     const browser = new Browser(instance.url);
     for (const [name, value] of first.cookies) browser.cookies.set(name, value);

@@ -58,6 +58,22 @@ export function createHighMobilityAdapter(settings: HighMobilitySettings): Provi
     return { vin: info.vin, sub: info.sub };
   }
 
+  /** The car's brand as the data answer names it (`mercedes_benz` shows as MERCEDES BENZ), or null if unknown yet. */
+  async function brandOf(accessToken: string, vin: string): Promise<string | null> {
+    try {
+      const answer = await callUpstream({
+        method: 'GET',
+        url: `${settings.apiUrl}/v1/vehicle-data/autoapi-13/${encodeURIComponent(vin)}`,
+        headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+        timeoutMs: settings.timeoutMs,
+      });
+      const brand = answer.status === 200 ? jsonOf<{ brand?: unknown }>(answer, 'vehicle data').brand : undefined;
+      return typeof brand === 'string' ? brand.replace(/_/g, ' ').toUpperCase() : null;
+    } catch {
+      return null;
+    }
+  }
+
   return {
     name: 'highmobility',
     displayName: 'High Mobility',
@@ -121,8 +137,8 @@ export function createHighMobilityAdapter(settings: HighMobilitySettings): Provi
       const { vin } = await vehicleInfo(tokens.accessToken);
       return {
         scopes: (tokens as TokenSet & { scopes?: string[] }).scopes ?? [],
-        // One consent is one car; the data answer names the brand, the consent nothing more.
-        vehicles: [{ providerVehicleId: null, make: null, model: null, year: null, vin }],
+        // One consent is one car. Only the data answer names the brand (not while the consent is pending).
+        vehicles: [{ providerVehicleId: null, make: await brandOf(tokens.accessToken, vin), model: null, year: null, vin }],
       };
     },
     async disconnect({ refreshToken, accessToken }) {

@@ -5,14 +5,12 @@
  * statuses up to date (run it on a schedule to see approvals arrive). VINs are printed masked, never whole.
  */
 import { parseArgs } from 'node:util';
-import type { FastifyInstance } from 'fastify';
 import { ConfigError } from '../config/config-error.ts';
+import { FleetCommandError, fleetClearanceOf, fleetCommands } from '../fleet/clearance-commands.ts';
 import { maskVin } from '../logging/mask.ts';
-import type { ClearanceItem, FleetClearance } from '../providers/provider-adapter.ts';
 import { startKeyfob } from '../runtime/start-keyfob.ts';
 import { refuseEmbeddedWhileServing } from './embedded-guard.ts';
 
-const PROVIDER = 'highmobility';
 const VIN = /^[A-HJ-NPR-Z0-9]{17}$/;
 const UUID = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i;
 const USAGE = `usage: npm run fleet -- add --user ID --brand BRAND VIN...
@@ -52,50 +50,12 @@ function print(rows: Array<Record<string, string | null>>, json: boolean) {
     for (const row of rows) console.log(JSON.stringify(row));
     return;
   }
-  for (const row of rows) console.log(Object.values(row).map((value) => value ?? '-').join('\t'));
-}
-
-async function run(app: FastifyInstance, clearance: FleetClearance, args: ReturnType<typeof parse>) {
-  const vehicles = app.repos.vehicles;
-  const statusRow = (item: ClearanceItem, userId: string | null) => ({
-    vin: maskVin(item.vin),
-    status: item.status,
-    user: userId,
-    ...(item.description ? { description: item.description } : {}),
-  });
-  if (args.command === 'add') {
-    const userId = args.user as string;
-    if (!(await app.repos.users.exists(userId))) throw new UsageError(`no Keyfob user ${userId}`);
-    const answered = await clearance.add(args.vins.map((vin) => ({ vin, brand: args.brand as string })));
-    const scopes = app.providerFor(PROVIDER).fleet?.scopes ?? [];
-    const grantId = await app.repos.grants.fleetConnection(userId, PROVIDER, scopes);
-    for (const item of answered) {
-      if (item.status === 'error') continue;
-      await vehicles.upsertFleetVehicle({
-        userId,
-        grantId,
-        provider: PROVIDER,
-        vin: item.vin,
-        make: args.brand as string,
-        clearanceStatus: item.status,
-      });
-    }
-    await app.bus.publish({ kind: 'user', id: userId });
-    return answered.map((item) => statusRow(item, userId));
-  }
-  const known = await vehicles.listFleet(PROVIDER);
-  const sync = async (item: ClearanceItem) => {
-    const mine = known.find((vehicle) => vehicle.vin === item.vin);
-    if (mine && mine.clearanceStatus !== item.status) {
-      await vehicles.setClearanceStatus(mine.id, item.status);
-      await app.bus.publish({ kind: 'user', id: mine.userId });
-    }
-    return statusRow(item, mine?.userId ?? null);
-  };
-  if (args.command === 'remove') return [await sync(await clearance.remove(args.vins[0] as string))];
-  const rows = [];
-  for (const item of await clearance.list()) rows.push(await sync(item));
-  return rows;
+  for (const row of rows)
+    console.log(
+      Object.values(row)
+        .map((value) => value ?? '-')
+        .join('\t'),
+    );
 }
 
 let args: ReturnType<typeof parse>;
@@ -107,26 +67,35 @@ try {
 }
 try {
   refuseEmbeddedWhileServing(process.env.DATABASE_URL || undefined, 'fleet');
-  const keyfob = await startKeyfob({ env: process.env, listen: false, useRunningSandbox: true });
+  // Logs go to stderr: stdout carries the command's rows only (tables or JSON lines to pipe).
+  const keyfob = await startKeyfob({
+    env: process.env,
+    listen: false,
+    useRunningSandbox: true,
+    logStream: process.stderr,
+  });
   try {
     const { app } = keyfob;
-    const adapter = app.providers.get(PROVIDER);
+    const adapter = app.providers.get('highmobility');
     if (!adapter?.fleet || !adapter.appTokens) throw new UsageError('High Mobility is not enabled (PROVIDERS)');
-    const request = adapter.appTokens.request;
-    const clearance = adapter.fleet.clearance({
-      token: () => app.appTokens.get(request),
-      renew: async (refused) => {
-        await app.appTokens.invalidate(request, refused);
-        return app.appTokens.get(request);
-      },
-    });
-    print(await run(app, clearance, args), args.json);
+    const clearance = fleetClearanceOf(app, adapter);
+    const commands = fleetCommands(app, clearance);
+    const rows =
+      args.command === 'add'
+        ? await commands.add(args.user as string, args.brand as string, args.vins)
+        : args.command === 'remove'
+          ? await commands.remove(args.vins[0] as string)
+          : await commands.list();
+    print(rows, args.json);
   } finally {
     await keyfob.close();
   }
   process.exit(0);
 } catch (error) {
-  const message = error instanceof ConfigError || error instanceof UsageError ? error.message : `fleet failed: ${(error as Error).message}`;
+  const message =
+    error instanceof ConfigError || error instanceof UsageError || error instanceof FleetCommandError
+      ? error.message
+      : `fleet failed: ${(error as Error).message}`;
   console.error(message);
   process.exit(1);
 }

@@ -138,7 +138,9 @@ export function createHighMobilityAdapter(settings: HighMobilitySettings): Provi
       return {
         scopes: (tokens as TokenSet & { scopes?: string[] }).scopes ?? [],
         // One consent is one car. Only the data answer names the brand (not while the consent is pending).
-        vehicles: [{ providerVehicleId: null, make: await brandOf(tokens.accessToken, vin), model: null, year: null, vin }],
+        vehicles: [
+          { providerVehicleId: null, make: await brandOf(tokens.accessToken, vin), model: null, year: null, vin },
+        ],
       };
     },
     async disconnect({ refreshToken, accessToken }) {

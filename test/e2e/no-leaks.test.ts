@@ -1,10 +1,13 @@
 /**
- * The product's promise, tested whole: after a run through every flow, no token, code or verifier the provider
- * issued appears in anything the browser saw (bodies, headers, cookies), in the database in plaintext, or in the
- * logs; neither does the client secret; nor does a full VIN in the database or the logs.
+ * The product's promise, tested whole: after a run through every flow of both providers (Smartcar, and High
+ * Mobility's consent and fleet paths with an ES256 client assertion), no token, code or verifier a provider issued
+ * appears in anything the browser saw (bodies, headers, cookies), in the database in plaintext, or in the logs;
+ * neither do the client secrets or the assertion's private key; nor does a full VIN in the database or the logs.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
+import { fleetClearanceOf, fleetCommands } from '../../src/fleet/clearance-commands.ts';
 import { Browser } from '../helpers/browser.ts';
 import {
   ALEX_ACCOUNT,
@@ -13,12 +16,20 @@ import {
   SAM_ACCOUNT,
   sandboxControl,
 } from '../helpers/connected.ts';
+import { HM_CARS, highMobilityState } from '../helpers/highmobility.ts';
 import { startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
 
 const VINS = ['5YJ3E1EA7NF123456', '2T3P1RFV5MC154321', '1FTVW1EL3PWG76543', 'WBA5R1C05LFH98765'];
 
 test('no secret reaches the browser, the database in plaintext, or the logs', async (t) => {
-  const keyfob = await startKeyfobUnderTest(t, { LOG_LEVEL: 'trace' });
+  const privateKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  const keyfob = await startKeyfobUnderTest(t, {
+    LOG_LEVEL: 'trace',
+    HIGHMOBILITY_PRIVATE_KEY: privateKeyPem,
+    HIGHMOBILITY_PRIVATE_KEY_ID: 'leak-test-key',
+  });
   const browsers: Browser[] = [];
   const alex = await connectedBrowser(keyfob, { account: ALEX_ACCOUNT });
   const sam = await connectedBrowser(keyfob, { account: SAM_ACCOUNT });
@@ -40,14 +51,37 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
   await alex.browser.request('POST', `/api/vehicles/${tesla}/batch`, {
     body: { requests: [{ path: '/vin' }, { path: '/odometer' }] },
   });
-  await expireStoredAccessTokens(keyfob); // a refresh
+  // High Mobility: a consented car beside the Smartcar ones, a pending BMW, and a fleet car by assertion.
+  await alex.browser.connectHighMobility({ vehicle: HM_CARS.alexRav4 });
+  await sam.browser.connectHighMobility({ vehicle: HM_CARS.samBmw });
+  const hmVehicles = async (browser: Browser) =>
+    ((await browser.request('GET', '/auth/session')).json.vehicles as Array<{ id: string; provider: string }>).filter(
+      (vehicle) => vehicle.provider === 'highmobility',
+    );
+  const [rav4] = await hmVehicles(alex.browser);
+  const [bmw] = await hmVehicles(sam.browser);
+  for (const path of ['/odometer', '/location', '/fuel', '/security', '/battery']) {
+    await alex.browser.request('GET', `/api/vehicles/${rav4?.id}${path}`);
+  }
+  await sam.browser.request('GET', `/api/vehicles/${bmw?.id}/odometer`); // 422 pending
+  const adapter = keyfob.app.providerFor('highmobility');
+  const fleet = fleetCommands(keyfob.app, fleetClearanceOf(keyfob.app, adapter));
+  await fleet.add(alex.session.user.id, 'tesla', [VINS[0] as string]);
+  keyfob.sandbox?.state.clock.advance(6);
+  await fleet.list();
+  const fleetTesla = (await hmVehicles(alex.browser)).find((vehicle) => vehicle.id !== rav4?.id);
+  const fleetRead = await alex.browser.request('GET', `/api/vehicles/${fleetTesla?.id}/odometer`);
+  assert.equal(fleetRead.status, 200, `the fleet car is read with the fleet token: ${fleetRead.text}`);
+  await expireStoredAccessTokens(keyfob); // a refresh (both providers)
   await alex.browser.request('GET', `/api/vehicles/${tesla}/odometer`);
+  await alex.browser.request('GET', `/api/vehicles/${rav4?.id}/odometer`);
   keyfob.sandbox?.state.clock.advance(7201); // an upstream 401, refresh and retry
   await alex.browser.request('GET', `/api/vehicles/${tesla}/odometer`);
   await sandboxControl(keyfob, 'faults', { target: 'token', kind: 'error', status: 500, count: 1 });
   await expireStoredAccessTokens(keyfob); // a failed refresh
   await sam.browser.request('GET', `/api/vehicles/${sam.byMake('FORD').id}/odometer`);
   await alex.browser.request('DELETE', `/api/vehicles/${alex.byMake('TOYOTA').id}`);
+  await alex.browser.request('DELETE', `/api/vehicles/${rav4?.id}`); // revoked at High Mobility
   const denied = new Browser(keyfob.url);
   browsers.push(denied);
   await denied.connect({ decision: 'deny' });
@@ -60,20 +94,31 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
   await replay.request('GET', callback.pathname + callback.search, { csrf: false });
   await alex.browser.request('POST', '/auth/logout');
 
-  const secrets = keyfob.sandbox?.state.tokens.issuedSecrets() ?? [];
+  const hm = highMobilityState(keyfob.sandbox);
+  const hmSecrets = hm.issuedSecrets();
+  assert.ok(
+    hmSecrets.some((secret) => secret.split('.').length === 3),
+    'a fleet token (JWT) was issued',
+  );
+  assert.ok((keyfob.sandbox?.state.calls.get('highmobility.token.client_credentials.assertion') ?? 0) >= 1);
+  assert.ok((keyfob.sandbox?.state.calls.get('highmobility.token.refresh_token') ?? 0) >= 1);
+  const secrets = [...(keyfob.sandbox?.state.tokens.issuedSecrets() ?? []), ...hmSecrets];
   assert.ok(secrets.length >= 10, `the run issued secrets to look for (${secrets.length})`);
+  // The key's base64 body, line by line: no fragment of it may appear anywhere.
+  const keyLines = privateKeyPem.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----'));
   const clientSecret = keyfob.config.sandbox.clientSecret;
-  const forbidden = [...secrets, clientSecret, ...VINS];
+  const hmClientSecret = keyfob.config.sandbox.highmobility.clientSecret;
+  const forbidden = [...secrets, clientSecret, hmClientSecret, ...keyLines, ...VINS];
 
   // The browser may read its own car's VIN through /api/vehicles/:id/vin (the owner asked for it); every other
   // answer masks it, which /auth/session's test checks. Tokens, codes, verifiers and the client secret: never.
   const seen = browsers.map((browser) => browser.everythingSeen()).join('\n');
-  for (const secret of [...secrets, clientSecret]) {
+  for (const secret of [...secrets, clientSecret, hmClientSecret, ...keyLines]) {
     const at = seen.indexOf(secret);
     assert.ok(at === -1, `the browser saw ${secret.slice(0, 6)}… in: ${seen.slice(Math.max(0, at - 300), at + 60)}`);
   }
 
-  const tables = ['users', 'grants', 'vehicles', 'audit_events', '_prisma_migrations'];
+  const tables = ['users', 'identities', 'grants', 'vehicles', 'audit_events', 'app_tokens', '_prisma_migrations'];
   const rows: unknown[] = [];
   for (const table of tables)
     rows.push(

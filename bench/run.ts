@@ -333,10 +333,7 @@ console.log(
 
 // --- keep-alive over seeded grants: two instances of the job share the work ---
 const userId = randomUUID();
-await db.query(
-  `INSERT INTO users (id, provider, provider_user_id, updated_at) VALUES ($1, 'smartcar', 'bench-seeded', now())`,
-  [userId],
-);
+await db.query(`INSERT INTO users (id, updated_at) VALUES ($1, now())`, [userId]);
 let seeded = 0;
 while (seeded < KEEPALIVE_GRANTS) {
   const count = Math.min(20_000, KEEPALIVE_GRANTS - seeded);

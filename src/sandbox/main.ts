@@ -1,6 +1,6 @@
 /**
- * `npm run sandbox`: the sandbox provider alone, for trying a client other than Keyfob against it. It registers
- * the same client Keyfob uses in the sandbox mode, with the secret kept in DATA_DIR.
+ * `npm run sandbox`: the sandbox alone (Smartcar and High Mobility), for trying a client other than Keyfob against
+ * it. It registers the same clients Keyfob uses in the sandbox mode, with their secrets kept in DATA_DIR.
  */
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
@@ -11,7 +11,8 @@ try {
   const { config } = await loadConfig(process.env);
   const sandbox = await startSandbox({ ...sandboxOptionsFrom(config), logLevel: config.logLevel });
   console.error(
-    `sandbox provider on ${sandbox.url} (client id ${config.sandbox.clientId}; secret in ${config.dataDir}/dev-secrets.json)`,
+    `sandbox on ${sandbox.url}: Smartcar client ${config.sandbox.clientId}, High Mobility client ` +
+      `${config.sandbox.highmobility.clientId} under /highmobility (secrets in ${config.dataDir}/dev-secrets.json)`,
   );
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : `sandbox failed: ${(error as Error).message}`);

@@ -11,8 +11,9 @@
  *   holder has always given up before its lease can expire, and a crashed holder's lease expires by itself;
  * - the store is fenced by the lease holder's id and the grant's version: a holder whose lease was taken over
  *   stores nothing and marks nothing, so it can never overwrite a newer pair;
- * - `invalid_grant` marks the grant reauth_required (no further refresh is tried, so no silent loop); a provider
- *   failure (5xx, timeout, network) leaves the stored tokens untouched and answers 502/504;
+ * - a refused grant (each adapter's rule: `invalid_grant` at Smartcar, a description naming the refresh token at
+ *   High Mobility) marks the grant reauth_required (no further refresh is tried, so no silent loop); a provider
+ *   failure (5xx, timeout, network, an unreadable answer) leaves the stored tokens untouched and answers 502/504;
  * - after an upstream 401, the token the provider refused is passed as `staleToken`: refreshed once, unless
  *   another request already replaced it.
  * @see RFC 6749 section 6, RFC 9700 section 4.14

@@ -3,28 +3,19 @@
  * DATA_DIR, so that sessions and encrypted tokens survive a restart of `npm start`. The file is created with mode
  * 0600 and never printed.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** The sandbox's clients: UUIDv4 ids and secrets as Smartcar issues them; High Mobility's app id is 24 hex digits. */
-export interface SandboxClients {
-  smartcar: { clientId: string; clientSecret: string };
-  highmobility: { clientId: string; clientSecret: string; appId: string };
-}
+import { newSandboxCredentials } from './provider-settings.ts';
 
 export interface DevSecrets {
   sessionSecret: string;
   tokenEncryptionKeys: string;
-  sandboxClients: SandboxClients;
-}
-
-/** Fresh sandbox clients; production never persists them: they live as long as the process. */
-export function ephemeralSandboxClients(): SandboxClients {
-  return {
-    smartcar: { clientId: randomUUID(), clientSecret: randomUUID() },
-    highmobility: { clientId: randomUUID(), clientSecret: randomUUID(), appId: randomBytes(12).toString('hex') },
-  };
+  /**
+   * Keyfob's credentials at the sandbox, by variable name (`SMARTCAR_CLIENT_ID` ...), as each provider issues them
+   * (UUIDv4s at Smartcar). A provider added later gets its own on the next start; existing ones are kept.
+   */
+  sandboxCredentials: Record<string, string>;
 }
 
 const FILE_NAME = 'dev-secrets.json';
@@ -33,7 +24,7 @@ function generate(): DevSecrets {
   return {
     sessionSecret: randomBytes(32).toString('base64url'),
     tokenEncryptionKeys: `dev1:${randomBytes(32).toString('base64')}`,
-    sandboxClients: ephemeralSandboxClients(),
+    sandboxCredentials: newSandboxCredentials(),
   };
 }
 
@@ -46,8 +37,15 @@ export async function loadDevSecrets(dataDir: string): Promise<{ secrets: DevSec
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const secrets = { ...generate(), ...stored };
-  const created = Object.keys(generate()).some((key) => !(key in stored));
+  const fresh = generate();
+  const secrets = {
+    ...fresh,
+    ...stored,
+    sandboxCredentials: { ...fresh.sandboxCredentials, ...stored.sandboxCredentials },
+  };
+  const created =
+    Object.keys(fresh).some((key) => !(key in stored)) ||
+    Object.keys(fresh.sandboxCredentials).some((key) => !(key in (stored.sandboxCredentials ?? {})));
   if (created) {
     await mkdir(dataDir, { recursive: true });
     await writeFile(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });

@@ -2,16 +2,20 @@
  * The whole of Keyfob's environment, as one TypeBox schema. The `Config` type is derived from it, so a setting
  * is declared once. README.md and .env.example list the same names; test/config checks that they agree.
  */
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { PROVIDER_NAMES, PROVIDER_REGISTRY } from '../providers/registry.ts';
 
 const Integer = (options: { default?: number; minimum: number; maximum: number; description: string }) =>
   Type.Integer(options);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-/** The vehicle providers Keyfob has an adapter for (src/providers/registry.ts). */
-export const PROVIDER_NAMES = ['smartcar', 'highmobility'] as const;
+/** Each provider's own variables come from its folder (src/providers/<name>/settings.ts), through the registry. */
+const PROVIDER_ENV: Record<string, TSchema> = Object.assign(
+  {},
+  ...Object.values(PROVIDER_REGISTRY).map((module) => module.settings.env),
+);
 
-export const EnvSchema = Type.Object({
+const CORE_ENV = {
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
     default: 'development',
     description: 'development, test or production; production refuses to start without its secrets',
@@ -60,57 +64,6 @@ export const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
-  ),
-  SMARTCAR_CLIENT_ID: Type.Optional(
-    Type.String({ minLength: 1, description: 'the client id of your Smartcar application' }),
-  ),
-  SMARTCAR_CLIENT_SECRET: Type.Optional(
-    Type.String({ minLength: 1, description: 'the client secret of your Smartcar application' }),
-  ),
-  SMARTCAR_SCOPES: Type.String({
-    default:
-      'required:read_vehicle_info read_vin read_odometer read_location read_battery read_charge control_charge read_fuel read_security control_security read_engine_oil read_tires',
-    minLength: 1,
-    description: 'space-separated Smartcar permissions; a required: prefix makes one mandatory',
-  }),
-  SMARTCAR_MODE: Type.Union([Type.Literal('live'), Type.Literal('simulated'), Type.Literal('test')], {
-    default: 'live',
-    description: 'live, simulated or test',
-  }),
-  SMARTCAR_CONNECT_URL: Type.String({ default: 'https://connect.smartcar.com', description: 'an http(s) URL' }),
-  SMARTCAR_AUTH_URL: Type.String({ default: 'https://auth.smartcar.com', description: 'an http(s) URL' }),
-  SMARTCAR_API_URL: Type.String({ default: 'https://api.smartcar.com/v2.0', description: 'an http(s) URL' }),
-  SMARTCAR_API_VERSION: Type.Union([Type.Literal(2), Type.Literal(3)], {
-    default: 2,
-    description: '2 (user tokens) or 3 (application token with sc-user-id)',
-  }),
-  SMARTCAR_V3_API_URL: Type.String({ default: 'https://vehicle.api.smartcar.com/v3', description: 'an http(s) URL' }),
-  SMARTCAR_IAM_URL: Type.String({ default: 'https://iam.smartcar.com', description: 'an http(s) URL' }),
-  HIGHMOBILITY_CLIENT_ID: Type.Optional(
-    Type.String({ minLength: 1, description: 'the OAuth client id of your High Mobility application' }),
-  ),
-  HIGHMOBILITY_CLIENT_SECRET: Type.Optional(
-    Type.String({ minLength: 1, description: 'the OAuth client secret of your High Mobility application' }),
-  ),
-  HIGHMOBILITY_APP_ID: Type.Optional(
-    Type.String({ pattern: '^[0-9A-Fa-f]{24}$', description: 'the app id from the console: 24 hex digits' }),
-  ),
-  HIGHMOBILITY_AUTH_URL: Type.String({
-    default: 'https://owner-panel.high-mobility.com/oauth/new',
-    description: "the consent page (the console's Auth URI), an http(s) URL",
-  }),
-  HIGHMOBILITY_API_URL: Type.String({
-    default: 'https://api.high-mobility.com',
-    description: 'the API host (the /v1 paths are below it), an http(s) URL',
-  }),
-  HIGHMOBILITY_PRIVATE_KEY: Type.Optional(
-    Type.String({
-      minLength: 1,
-      description: 'a PKCS#8 P-256 private key (PEM, or a path to a PEM file) for the fleet client assertion',
-    }),
-  ),
-  HIGHMOBILITY_PRIVATE_KEY_ID: Type.Optional(
-    Type.String({ minLength: 1, description: "the id of that key in the High Mobility console (the assertion's iss)" }),
   ),
   UPSTREAM_TIMEOUT_MS: Integer({
     default: 10_000,
@@ -196,6 +149,11 @@ export const EnvSchema = Type.Object({
     default: 'required',
     description: 'required or optional',
   }),
-});
+};
 
-export type Env = Static<typeof EnvSchema>;
+export const EnvSchema = Type.Object({ ...CORE_ENV, ...PROVIDER_ENV });
+
+const CoreSchema = Type.Object(CORE_ENV);
+
+/** The core variables' types; each provider reads its own variables from the same validated environment. */
+export type Env = Static<typeof CoreSchema> & Record<string, unknown>;

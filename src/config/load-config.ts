@@ -4,13 +4,17 @@
  */
 import { resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
+import { PROVIDER_REGISTRY, type ProviderSettingsMap } from '../providers/registry.ts';
 import { ConfigError } from './config-error.ts';
-import { ephemeralSandboxClients, loadDevSecrets } from './dev-secrets.ts';
+import { loadDevSecrets } from './dev-secrets.ts';
 import { type Env, EnvSchema } from './env-schema.ts';
 import { type KeyRingEntry, parseKeyRing } from './key-ring-format.ts';
-import { type HighMobilitySettings, type ProviderName, readPrivateKey, resolveProviders } from './provider-settings.ts';
+import { type ProviderName, resolveProviders } from './provider-settings.ts';
 
-export interface Config {
+/** Keyfob's settings, and each provider's own under its name (`config.smartcar`, `config.highmobility`). */
+export type Config = CoreConfig & ProviderSettingsMap;
+
+export interface CoreConfig {
   nodeEnv: Env['NODE_ENV'];
   port: number;
   host: string;
@@ -32,20 +36,6 @@ export interface Config {
   providers: ProviderName[];
   /** Of those, the ones the built-in sandbox stands in for (their hosts are replaced by the sandbox's at start). */
   sandboxedProviders: ProviderName[];
-  /** Smartcar's settings. */
-  smartcar: {
-    clientId: string;
-    clientSecret: string;
-    scopes: string;
-    mode: Env['SMARTCAR_MODE'];
-    connectUrl: string;
-    authUrl: string;
-    apiUrl: string;
-    apiVersion: 2 | 3;
-    v3ApiUrl: string;
-    iamUrl: string;
-  };
-  highmobility: HighMobilitySettings;
   upstreamTimeoutMs: number;
   requestTimeoutMs: number;
   /** Requests allowed per window and key (client IP, session) in each area; 0 means no limit. */
@@ -58,10 +48,6 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   sandbox: {
     port: number;
-    /** The sandbox's Smartcar client: a UUIDv4 id and secret, like Smartcar's. */
-    clientId: string;
-    clientSecret: string;
-    highmobility: { clientId: string; clientSecret: string; appId: string };
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
     refreshReuseGraceSeconds: number;
@@ -136,6 +122,15 @@ function parseTrustProxy(value: string): boolean | number | string[] {
     .filter(Boolean);
 }
 
+/** The environment with a sandboxed provider's credential variables set to Keyfob's sandbox credentials. */
+function credentialsFor(
+  variables: readonly string[],
+  sandboxCredentials: Record<string, string>,
+  env: Record<string, unknown>,
+): Record<string, unknown> {
+  return { ...env, ...Object.fromEntries(variables.map((variable) => [variable, sandboxCredentials[variable]])) };
+}
+
 /** Validates the environment; outside production fills missing secrets from DATA_DIR. */
 export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Config; notices: ConfigNotice[] }> {
   const raw = pickEnv(env);
@@ -157,17 +152,10 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   }
   checkUrl(parsed.DATABASE_URL, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems);
   checkUrl(parsed.REDIS_URL, 'REDIS_URL', ['redis:', 'rediss:'], problems);
-  for (const variable of [
-    'SMARTCAR_CONNECT_URL',
-    'SMARTCAR_AUTH_URL',
-    'SMARTCAR_API_URL',
-    'SMARTCAR_V3_API_URL',
-    'SMARTCAR_IAM_URL',
-  ] as const) {
-    checkUrl(parsed[variable], variable, ['http:', 'https:'], problems);
-  }
-  for (const variable of ['HIGHMOBILITY_AUTH_URL', 'HIGHMOBILITY_API_URL'] as const) {
-    checkUrl(parsed[variable], variable, ['http:', 'https:'], problems);
+  for (const { settings } of Object.values(PROVIDER_REGISTRY) as Array<{ settings: { urls: readonly string[] } }>) {
+    for (const variable of settings.urls) {
+      checkUrl(parsed[variable] as string | undefined, variable, ['http:', 'https:'], problems);
+    }
   }
   if (env.PROVIDER !== undefined && env.PROVIDER !== '') {
     problems.push({
@@ -175,14 +163,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       expected: 'no longer read: list the enabled vehicle providers in PROVIDERS (smartcar, highmobility) instead',
     });
   }
-  const { providers, sandboxed } = resolveProviders(raw, parsed, production, problems);
-  const privateKeyPem = readPrivateKey(parsed.HIGHMOBILITY_PRIVATE_KEY, problems);
-  if ((privateKeyPem === undefined) !== (parsed.HIGHMOBILITY_PRIVATE_KEY_ID === undefined)) {
-    problems.push({
-      variable: privateKeyPem === undefined ? 'HIGHMOBILITY_PRIVATE_KEY' : 'HIGHMOBILITY_PRIVATE_KEY_ID',
-      expected: 'set together with the other: the assertion needs the key and its id',
-    });
-  }
+  const { providers, sandboxed } = resolveProviders(raw, parsed.PROVIDERS, production, problems);
   if (parsed.SESSION_SECRET !== undefined && parsed.SESSION_SECRET.length < MIN_SESSION_SECRET) {
     problems.push({
       variable: 'SESSION_SECRET',
@@ -206,10 +187,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
 
   const dataDir = resolve(parsed.DATA_DIR);
   let sessionSecret = parsed.SESSION_SECRET;
-  let sandboxClients = ephemeralSandboxClients();
+  // Keyfob's credentials at the sandbox (production never starts one for a provider: it needs real credentials).
+  let sandboxCredentials: Record<string, string> = {};
   if (!production && (sessionSecret === undefined || keyRing.length === 0 || sandboxed.length > 0)) {
     const { secrets } = await loadDevSecrets(dataDir);
-    sandboxClients = secrets.sandboxClients;
+    sandboxCredentials = secrets.sandboxCredentials;
     if (sessionSecret === undefined) {
       sessionSecret = secrets.sessionSecret;
       notices.push(`SESSION_SECRET is not set: using a generated one kept in ${dataDir}/dev-secrets.json`);
@@ -219,6 +201,16 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       notices.push(`TOKEN_ENCRYPTION_KEYS is not set: using a generated key kept in ${dataDir}/dev-secrets.json`);
     }
   }
+  // Each provider reads its own settings; one the sandbox stands in for gets Keyfob's sandbox credentials.
+  const providerSettings = Object.fromEntries(
+    (Object.keys(PROVIDER_REGISTRY) as ProviderName[]).map((name) => {
+      const { settings } = PROVIDER_REGISTRY[name];
+      const isSandboxed = sandboxed.includes(name);
+      const env = isSandboxed ? credentialsFor(settings.credentials, sandboxCredentials, withDefaults) : withDefaults;
+      return [name, settings.read(env, { sandboxed: isSandboxed, raw }, problems)];
+    }),
+  ) as ProviderSettingsMap;
+  if (problems.length > 0) throw new ConfigError(problems);
   if (parsed.DATABASE_URL === undefined) {
     notices.push(`DATABASE_URL is not set: using the embedded PGlite database in ${dataDir}/pglite`);
   }
@@ -226,8 +218,6 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
     notices.push('REDIS_URL is not set: sessions are kept in memory (single instance only, lost on restart)');
   }
 
-  const smartcarSandboxed = sandboxed.includes('smartcar');
-  const highmobilitySandboxed = sandboxed.includes('highmobility');
   return {
     notices,
     config: {
@@ -249,29 +239,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       dataDir,
       providers,
       sandboxedProviders: sandboxed,
-      smartcar: {
-        clientId: smartcarSandboxed ? sandboxClients.smartcar.clientId : (parsed.SMARTCAR_CLIENT_ID ?? ''),
-        clientSecret: smartcarSandboxed ? sandboxClients.smartcar.clientSecret : (parsed.SMARTCAR_CLIENT_SECRET ?? ''),
-        scopes: parsed.SMARTCAR_SCOPES,
-        mode: smartcarSandboxed && raw.SMARTCAR_MODE === undefined ? 'simulated' : parsed.SMARTCAR_MODE,
-        connectUrl: parsed.SMARTCAR_CONNECT_URL.replace(/\/$/, ''),
-        authUrl: parsed.SMARTCAR_AUTH_URL.replace(/\/$/, ''),
-        apiUrl: parsed.SMARTCAR_API_URL.replace(/\/$/, ''),
-        apiVersion: parsed.SMARTCAR_API_VERSION,
-        v3ApiUrl: parsed.SMARTCAR_V3_API_URL.replace(/\/$/, ''),
-        iamUrl: parsed.SMARTCAR_IAM_URL.replace(/\/$/, ''),
-      },
-      highmobility: {
-        clientId: highmobilitySandboxed ? sandboxClients.highmobility.clientId : (parsed.HIGHMOBILITY_CLIENT_ID ?? ''),
-        clientSecret: highmobilitySandboxed
-          ? sandboxClients.highmobility.clientSecret
-          : (parsed.HIGHMOBILITY_CLIENT_SECRET ?? ''),
-        appId: highmobilitySandboxed ? sandboxClients.highmobility.appId : (parsed.HIGHMOBILITY_APP_ID ?? ''),
-        authUrl: parsed.HIGHMOBILITY_AUTH_URL,
-        apiUrl: parsed.HIGHMOBILITY_API_URL.replace(/\/$/, ''),
-        privateKeyPem,
-        privateKeyId: parsed.HIGHMOBILITY_PRIVATE_KEY_ID,
-      },
+      ...providerSettings,
       upstreamTimeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
       requestTimeoutMs: parsed.REQUEST_TIMEOUT_SECONDS * 1000,
       rateLimits: {
@@ -287,9 +255,6 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       logLevel: parsed.LOG_LEVEL,
       sandbox: {
         port: parsed.SANDBOX_PORT,
-        clientId: sandboxClients.smartcar.clientId,
-        clientSecret: sandboxClients.smartcar.clientSecret,
-        highmobility: sandboxClients.highmobility,
         accessTokenTtlSeconds: parsed.SANDBOX_ACCESS_TOKEN_TTL_SECONDS,
         refreshTokenTtlSeconds: parsed.SANDBOX_REFRESH_TOKEN_TTL_SECONDS,
         refreshReuseGraceSeconds: parsed.SANDBOX_REFRESH_REUSE_GRACE_SECONDS,

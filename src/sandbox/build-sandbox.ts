@@ -7,7 +7,6 @@
 import formBody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { fastifyLoggerOptions } from '../logging/logger-options.ts';
-import type { HighMobilitySandboxOptions } from './highmobility/index.ts';
 import { DEFAULT_SETTINGS, MAX_CLIENT_SECRETS, type SandboxClient, type SandboxSettings } from './options.ts';
 import { SIMULATORS, type Simulator } from './registry.ts';
 import { controlRoutes } from './routes/control.ts';
@@ -18,8 +17,11 @@ export interface SandboxOptions {
   /** Smartcar's registered clients. */
   clients: SandboxClient[];
   settings?: Partial<SandboxSettings>;
-  /** High Mobility's registered clients and settings; without them its simulator is not mounted. */
-  highmobility?: HighMobilitySandboxOptions;
+  /**
+   * The other simulators' options, by provider name (High Mobility's clients and settings under `highmobility`:
+   * `HighMobilitySandboxOptions`); a simulator without options is not mounted.
+   */
+  simulators?: Record<string, unknown>;
   logLevel?: string;
   logStream?: NodeJS.WritableStream;
 }

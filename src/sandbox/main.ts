@@ -11,8 +11,8 @@ try {
   const { config } = await loadConfig(process.env);
   const sandbox = await startSandbox({ ...sandboxOptionsFrom(config), logLevel: config.logLevel });
   console.error(
-    `sandbox on ${sandbox.url}: Smartcar client ${config.sandbox.clientId}, High Mobility client ` +
-      `${config.sandbox.highmobility.clientId} under /highmobility (secrets in ${config.dataDir}/dev-secrets.json)`,
+    `sandbox on ${sandbox.url} for ${config.sandboxedProviders.join(', ')}: Keyfob's clients there are in ` +
+      `${config.dataDir}/dev-secrets.json`,
   );
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : `sandbox failed: ${(error as Error).message}`);

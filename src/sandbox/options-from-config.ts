@@ -1,37 +1,18 @@
 /**
- * The sandbox Keyfob starts beside itself: Keyfob's own clients at each simulated provider (UUIDv4 ids and secrets,
- * as Smartcar and High Mobility issue them), with the lifetimes and strictness configured. When Keyfob holds a
- * High Mobility assertion key, its public half is registered with the simulator under the configured key id.
+ * The sandbox Keyfob starts beside itself: Keyfob's own client at each provider the sandbox stands in for (from
+ * that provider's configured settings, which hold the sandbox credentials then), with the lifetimes and strictness
+ * configured. Each simulator says how its client is registered (src/sandbox/registry.ts).
  */
-import { createPublicKey } from 'node:crypto';
 import type { Config } from '../config/load-config.ts';
 import type { SandboxOptions } from './build-sandbox.ts';
+import { SIMULATORS } from './registry.ts';
 
 export function sandboxOptionsFrom(config: Config): SandboxOptions & { port: number } {
   const redirectUris = [`${config.publicUrl}/auth/callback`];
-  const { privateKeyPem, privateKeyId } = config.highmobility;
-  return {
+  const options: SandboxOptions & { port: number } = {
     port: config.sandbox.port,
-    clients: [{ clientId: config.sandbox.clientId, secrets: [config.sandbox.clientSecret], redirectUris }],
-    highmobility: {
-      clients: [
-        {
-          clientId: config.sandbox.highmobility.clientId,
-          secrets: [config.sandbox.highmobility.clientSecret],
-          appId: config.sandbox.highmobility.appId,
-          redirectUris,
-          keys:
-            privateKeyPem && privateKeyId
-              ? [
-                  {
-                    id: privateKeyId,
-                    publicKeyPem: createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString(),
-                  },
-                ]
-              : [],
-        },
-      ],
-    },
+    clients: [],
+    simulators: {},
     settings: {
       accessTokenTtlSeconds: config.sandbox.accessTokenTtlSeconds,
       refreshTokenTtlSeconds: config.sandbox.refreshTokenTtlSeconds,
@@ -41,4 +22,10 @@ export function sandboxOptionsFrom(config: Config): SandboxOptions & { port: num
     },
     logLevel: config.logLevel === 'silent' ? 'silent' : 'warn',
   };
+  for (const name of config.sandboxedProviders) {
+    const own = SIMULATORS[name].optionsFor(config, redirectUris);
+    options.clients.push(...(own.clients ?? []));
+    Object.assign(options.simulators ?? {}, own.simulators);
+  }
+  return options;
 }

@@ -99,7 +99,7 @@ test('login: several providers need ?provider=, named in the 400; the callback t
   // A login started for Smartcar; a High Mobility code comes back with its state and a query naming High Mobility.
   const login = await browser.request('GET', '/auth/login?provider=smartcar', { csrf: false });
   const state = new URL(login.headers.get('location') ?? '').searchParams.get('state') ?? '';
-  const hm = keyfob.config.sandbox.highmobility;
+  const hm = keyfob.config.highmobility;
   const authorize = new URL(`${keyfob.sandbox?.url}/highmobility/oauth/new`);
   authorize.search = new URLSearchParams({
     client_id: hm.clientId,
@@ -160,8 +160,8 @@ test('High Mobility refresh rotates both tokens; a reused refresh token revokes 
     body: JSON.stringify({
       grant_type: 'refresh_token',
       refresh_token: before.refreshToken,
-      client_id: keyfob.config.sandbox.highmobility.clientId,
-      client_secret: keyfob.config.sandbox.highmobility.clientSecret,
+      client_id: keyfob.config.highmobility.clientId,
+      client_secret: keyfob.config.highmobility.clientSecret,
     }),
   });
   assert.equal(reuse.status, 400);

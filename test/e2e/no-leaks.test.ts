@@ -106,8 +106,8 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
   assert.ok(secrets.length >= 10, `the run issued secrets to look for (${secrets.length})`);
   // The key's base64 body, line by line: no fragment of it may appear anywhere.
   const keyLines = privateKeyPem.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----'));
-  const clientSecret = keyfob.config.sandbox.clientSecret;
-  const hmClientSecret = keyfob.config.sandbox.highmobility.clientSecret;
+  const clientSecret = keyfob.config.smartcar.clientSecret;
+  const hmClientSecret = keyfob.config.highmobility.clientSecret;
   const forbidden = [...secrets, clientSecret, hmClientSecret, ...keyLines, ...VINS];
 
   // The browser may read its own car's VIN through /api/vehicles/:id/vin (the owner asked for it); every other

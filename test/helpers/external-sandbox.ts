@@ -28,17 +28,19 @@ export async function externalSandbox(
   const sandbox = await startSandbox({
     port: 0,
     clients: [{ clientId: EXTERNAL_CLIENT_ID, secrets: [clientSecret], redirectUris }],
-    highmobility: {
-      clients: [
-        {
-          clientId: EXTERNAL_HM_CLIENT_ID,
-          secrets: [hmClientSecret],
-          appId: EXTERNAL_HM_APP_ID,
-          redirectUris,
-          keys: highmobility.keys ?? [],
-        },
-      ],
-      settings: highmobility.settings ?? {},
+    simulators: {
+      highmobility: {
+        clients: [
+          {
+            clientId: EXTERNAL_HM_CLIENT_ID,
+            secrets: [hmClientSecret],
+            appId: EXTERNAL_HM_APP_ID,
+            redirectUris,
+            keys: highmobility.keys ?? [],
+          },
+        ],
+        settings: highmobility.settings ?? {},
+      },
     },
     settings: { rateLimitPerMinute: 0, ...settings },
     logLevel: 'silent',

@@ -27,17 +27,19 @@ async function hmSandbox(t: TestContext, settings: Partial<HighMobilitySandboxSe
     port: 0,
     clients: [],
     settings: { rateLimitPerMinute: 3 },
-    highmobility: {
-      clients: [
-        {
-          clientId: CLIENT_ID,
-          secrets: [SECRET],
-          appId: APP_ID,
-          redirectUris: [REDIRECT],
-          keys: [{ id: KEY_ID, publicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
-        },
-      ],
-      settings,
+    simulators: {
+      highmobility: {
+        clients: [
+          {
+            clientId: CLIENT_ID,
+            secrets: [SECRET],
+            appId: APP_ID,
+            redirectUris: [REDIRECT],
+            keys: [{ id: KEY_ID, publicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+          },
+        ],
+        settings,
+      },
     },
     logLevel: 'silent',
   });

@@ -10,6 +10,7 @@ import { consumerClientAuth, fleetClientAuth, type HighMobilityClient } from './
 import { translateHighMobilityError } from './data-errors.ts';
 import { createFleetClearance } from './fleet-clearance.ts';
 import { HIGHMOBILITY_ROUTE_SCOPES, HIGHMOBILITY_ROUTES } from './highmobility-routes.ts';
+import type { HighMobilitySettings } from './settings.ts';
 import {
   classifyHighMobilityFailure,
   type HighMobilityTokenAnswer,
@@ -17,7 +18,7 @@ import {
   revokeToken,
 } from './token-endpoint.ts';
 
-export type HighMobilitySettings = HighMobilityClient & { appId: string; authUrl: string; timeoutMs: number };
+export type HighMobilityAdapterSettings = HighMobilitySettings & HighMobilityClient & { timeoutMs: number };
 
 const FLEET_TOKEN_SECONDS = 300;
 
@@ -33,7 +34,9 @@ function tokenSetFrom(answer: HighMobilityTokenAnswer): TokenSet & { scopes: str
   };
 }
 
-export function createHighMobilityAdapter(settings: HighMobilitySettings): ProviderAdapter & { fleet: FleetAccess } {
+export function createHighMobilityAdapter(
+  settings: HighMobilityAdapterSettings,
+): ProviderAdapter & { fleet: FleetAccess } {
   const tokenEndpoint = `${settings.apiUrl}/v1/access_tokens`;
   const fleetAuth = fleetClientAuth(settings);
 

@@ -5,12 +5,12 @@
  * @see ../../../../shared/reference/vehicle-apis.md (Smartcar)
  */
 import * as oauth from 'openid-client';
-import type { Config } from '../../config/load-config.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { classifyOAuthFailure } from '../oauth-failure.ts';
 import type { ProviderAdapter, TokenSet, VehicleDescription } from '../provider-adapter.ts';
 import { callUpstream, jsonOf } from '../upstream-client.ts';
 import { smartcarApplicationAuth, smartcarBasicAuth } from './client-authentication.ts';
+import type { SmartcarSettings } from './settings.ts';
 import { SMARTCAR_ROUTES } from './smartcar-routes.ts';
 import { SMARTCAR_V3_ROUTES } from './smartcar-v3-routes.ts';
 
@@ -18,7 +18,7 @@ import { SMARTCAR_V3_ROUTES } from './smartcar-v3-routes.ts';
 const REFRESH_TOKEN_LIFETIME_MS = 60 * 24 * 3600 * 1000;
 
 /** Smartcar's settings from the configuration, and the upstream timeout. */
-export type SmartcarSettings = Config['smartcar'] & { timeoutMs: number };
+export type SmartcarAdapterSettings = SmartcarSettings & { timeoutMs: number };
 
 function tokenSetFrom(response: oauth.TokenEndpointResponse): TokenSet {
   const now = Date.now();
@@ -30,7 +30,7 @@ function tokenSetFrom(response: oauth.TokenEndpointResponse): TokenSet {
   };
 }
 
-export function createSmartcarAdapter(settings: SmartcarSettings): ProviderAdapter {
+export function createSmartcarAdapter(settings: SmartcarAdapterSettings): ProviderAdapter {
   const configuration = new oauth.Configuration(
     {
       issuer: settings.authUrl,

@@ -5,7 +5,9 @@
  * clock, call counters, faults and rate limits with the Smartcar simulator.
  * @see ../../../../shared/reference/vehicle-apis.md (High Mobility)
  */
+import { createPublicKey } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Simulator } from '../registry.ts';
 import type { SandboxState } from '../state/sandbox-state.ts';
 import { consentRoutes } from './consent.ts';
 import { highMobilityControlRoutes } from './control.ts';
@@ -62,3 +64,47 @@ export async function registerHighMobility(
   highMobilityControlRoutes(app, hm);
   return hm;
 }
+
+export const HIGHMOBILITY_SIMULATOR: Simulator = {
+  faultTargets: ['highmobility.authorize', 'highmobility.token', 'highmobility.api'],
+  faultTarget: highMobilityFaultTarget,
+  sendFault: sendHighMobilityFault,
+  register: async (app, state, options) => {
+    const own = options.simulators?.highmobility as HighMobilitySandboxOptions | undefined;
+    if (own) await registerHighMobility(app, state, own);
+  },
+  pointKeyfobAt: (config, url) => ({
+    ...config,
+    highmobility: {
+      ...config.highmobility,
+      authUrl: `${url}${HIGHMOBILITY_PREFIX}/oauth/new`,
+      apiUrl: `${url}${HIGHMOBILITY_PREFIX}`,
+    },
+  }),
+  // Keyfob's client; when Keyfob holds an assertion key, its public half is registered under the key's id.
+  optionsFor: ({ highmobility }, redirectUris) => ({
+    simulators: {
+      highmobility: {
+        clients: [
+          {
+            clientId: highmobility.clientId,
+            secrets: [highmobility.clientSecret],
+            appId: highmobility.appId,
+            redirectUris,
+            keys:
+              highmobility.privateKeyPem && highmobility.privateKeyId
+                ? [
+                    {
+                      id: highmobility.privateKeyId,
+                      publicKeyPem: createPublicKey(highmobility.privateKeyPem)
+                        .export({ type: 'spki', format: 'pem' })
+                        .toString(),
+                    },
+                  ]
+                : [],
+          },
+        ],
+      } satisfies HighMobilitySandboxOptions,
+    },
+  }),
+};

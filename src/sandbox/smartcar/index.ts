@@ -4,6 +4,7 @@
  * @see ../../../../shared/reference/vehicle-apis.md (Smartcar)
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Simulator } from '../registry.ts';
 import type { SandboxState } from '../state/sandbox-state.ts';
 import { authorizeRoutes } from './authorize.ts';
 import { sendSmartcarError } from './smartcar-error.ts';
@@ -31,3 +32,24 @@ export function registerSmartcar(app: FastifyInstance, state: SandboxState) {
   vehicleApiRoutes(app, state);
   vehicleApiV3Routes(app, state);
 }
+
+export const SMARTCAR_SIMULATOR: Simulator = {
+  faultTargets: ['authorize', 'token', 'app_token', 'api'],
+  faultTarget: smartcarFaultTarget,
+  sendFault: sendSmartcarFault,
+  register: (app, state) => registerSmartcar(app, state),
+  pointKeyfobAt: (config, url) => ({
+    ...config,
+    smartcar: {
+      ...config.smartcar,
+      connectUrl: url,
+      authUrl: url,
+      apiUrl: `${url}/v2.0`,
+      v3ApiUrl: `${url}/v3`,
+      iamUrl: url,
+    },
+  }),
+  optionsFor: (config, redirectUris) => ({
+    clients: [{ clientId: config.smartcar.clientId, secrets: [config.smartcar.clientSecret], redirectUris }],
+  }),
+};

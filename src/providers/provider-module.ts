@@ -4,10 +4,13 @@
  * built-in sandbox) and how its adapter is built. The configuration, the app and the sandbox read providers only
  * through this, so a new provider touches its own folders and the registry lines, nothing else.
  */
-import type { TSchema } from '@sinclair/typebox';
+import { type TSchema, Type } from '@sinclair/typebox';
 import type { ProviderAdapter } from './provider-adapter.ts';
 
 export type SettingsProblem = { variable: string; expected: string };
+
+/** An optional, non-empty text variable (a client id, a secret, a key id). */
+export const optionalText = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
 
 export interface ProviderSettingsSpec<S> {
   /** The provider's environment variables (TypeBox), merged into the one environment schema. */

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
-import type { ProviderSettingsSpec, SettingsProblem } from '../provider-module.ts';
+import { optionalText, type ProviderSettingsSpec, type SettingsProblem } from '../provider-module.ts';
 
 export interface HighMobilitySettings {
   clientId: string;
@@ -39,12 +39,8 @@ function readPrivateKey(value: unknown, problems: SettingsProblem[]): string | u
 
 export const HIGHMOBILITY_SETTINGS: ProviderSettingsSpec<HighMobilitySettings> = {
   env: {
-    HIGHMOBILITY_CLIENT_ID: Type.Optional(
-      Type.String({ minLength: 1, description: 'the OAuth client id of your High Mobility application' }),
-    ),
-    HIGHMOBILITY_CLIENT_SECRET: Type.Optional(
-      Type.String({ minLength: 1, description: 'the OAuth client secret of your High Mobility application' }),
-    ),
+    HIGHMOBILITY_CLIENT_ID: optionalText('the OAuth client id of your High Mobility application'),
+    HIGHMOBILITY_CLIENT_SECRET: optionalText('the OAuth client secret of your High Mobility application'),
     HIGHMOBILITY_APP_ID: Type.Optional(
       Type.String({ pattern: '^[0-9A-Fa-f]{24}$', description: 'the app id from the console: 24 hex digits' }),
     ),

@@ -1,7 +1,7 @@
 /** Smartcar's settings: `SMARTCAR_*`. Every host is overridable (tests and the sandbox point them at simulators). */
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import type { ProviderSettingsSpec } from '../provider-module.ts';
+import { optionalText, type ProviderSettingsSpec } from '../provider-module.ts';
 
 export interface SmartcarSettings {
   clientId: string;
@@ -22,12 +22,8 @@ const trimmed = (value: unknown) => String(value).replace(/\/$/, '');
 
 export const SMARTCAR_SETTINGS: ProviderSettingsSpec<SmartcarSettings> = {
   env: {
-    SMARTCAR_CLIENT_ID: Type.Optional(
-      Type.String({ minLength: 1, description: 'the client id of your Smartcar application' }),
-    ),
-    SMARTCAR_CLIENT_SECRET: Type.Optional(
-      Type.String({ minLength: 1, description: 'the client secret of your Smartcar application' }),
-    ),
+    SMARTCAR_CLIENT_ID: optionalText('the client id of your Smartcar application'),
+    SMARTCAR_CLIENT_SECRET: optionalText('the client secret of your Smartcar application'),
     SMARTCAR_SCOPES: Type.String({
       default:
         'required:read_vehicle_info read_vin read_odometer read_location read_battery read_charge control_charge read_fuel read_security control_security read_engine_oil read_tires',

@@ -7,7 +7,8 @@
  * A write that fails (the database away for a moment, a pool out of connections) loses nothing: its events go
  * back to the front of the queue and are written again with backoff, as is a `record` that failed. The buffer is
  * bounded (MAX_BUFFERED events): past it the oldest events are dropped and counted, so an outage of minutes
- * cannot exhaust memory. An outage of seconds loses nothing.
+ * cannot exhaust memory. An outage of seconds loses nothing, and duplicates nothing: a write whose commit reached
+ * the database but whose answer was lost is written again, and the (request id, action) key keeps one copy.
  */
 import type { Database, SqlPool } from '../db/prisma-client.ts';
 
@@ -41,7 +42,8 @@ async function insertBatch(sql: SqlPool, batch: AuditInput[]): Promise<void> {
   const column = <K extends keyof AuditInput>(key: K) => batch.map((event) => event[key] ?? null);
   await sql.query(
     `INSERT INTO audit_events (user_id, vehicle_id, client_id, action, endpoint, method, status, outcome, latency_ms, request_id)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::int[], $10::text[])`,
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::int[], $10::text[])
+     ON CONFLICT (request_id, action) DO NOTHING`,
     [
       column('userId'),
       column('vehicleId'),

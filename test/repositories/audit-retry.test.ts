@@ -71,3 +71,25 @@ test('a failed audit batch is written once the database is back; past the bound 
   const missing = [...Array(MAX_BUFFERED + 5).keys()].map((n) => `req-${n}`).filter((id) => !written.has(id));
   assert.ok(!written.has('req-0'), `the oldest were the ones dropped, not ${missing.join()}`);
 });
+
+test('an audit batch written again after an ambiguous failure adds no copy (one event per request and action)', async (t) => {
+  const testDatabase = await createTestDatabase(t);
+  const prepared = await prepareDatabase({ databaseUrl: testDatabase.databaseUrl, dataDir: testDatabase.dataDir });
+  t.after(() => prepared.stop());
+  const { db, pool } = createDatabase({ connectionString: prepared.connectionString, maxPoolSize: 1 });
+  t.after(() => db.$disconnect().catch(() => undefined));
+  const log = { warn: () => undefined, error: () => undefined };
+  const audit = createAuditRepository(db, pool, log, () => undefined);
+  t.after(() => audit.close());
+  // The same batch twice: what a retry sends when the first commit reached the database but its answer did not.
+  for (const n of [1, 2, 3]) audit.enqueue(event(n));
+  await audit.flush();
+  for (const n of [1, 2, 3]) audit.enqueue(event(n));
+  audit.enqueue({ ...event(3), action: 'logout' });
+  await audit.flush();
+  const rows = await db.auditEvent.findMany({ orderBy: { id: 'asc' }, select: { requestId: true, action: true } });
+  assert.deepEqual(
+    rows.map((row) => `${row.requestId} ${row.action}`),
+    ['req-1 proxy', 'req-2 proxy', 'req-3 proxy', 'req-3 logout'],
+  );
+});

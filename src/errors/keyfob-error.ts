@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   PROVIDER_DISABLED: 'provider_disabled',
   PENDING_APPROVAL: 'pending_approval',
   NOT_CLEARED: 'not_cleared',
+  OPERATOR_MANAGED: 'operator_managed',
   PROVIDER_ERROR: 'provider_error',
   NOT_CAPABLE: 'not_capable',
   INTERNAL: 'internal_error',

@@ -125,7 +125,8 @@ for (const byAssertion of [false, true]) {
     const calls = sandbox.state.calls.snapshot();
     assert.ok((calls[`highmobility.token.client_credentials.${byAssertion ? 'assertion' : 'secret'}`] ?? 0) >= 1);
     assert.equal(calls[`highmobility.token.client_credentials.${byAssertion ? 'secret' : 'assertion'}`], undefined);
-    assert.equal((await browser.request('DELETE', `/api/vehicles/${approved?.id}`)).status, 409);
+    const refused = await browser.request('DELETE', `/api/vehicles/${approved?.id}`);
+    assert.deepEqual([refused.status, refused.json.error], [409, 'operator_managed']);
     assert.equal(bmw?.id, rejected?.id);
 
     const removed = await fleet(keyfob, env, ['remove', TESLA_VIN]);

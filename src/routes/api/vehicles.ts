@@ -101,7 +101,7 @@ export default async function vehicleRoutes(app: FastifyInstance) {
     const { vehicle, grant } = await ownedVehicle(request);
     if (vehicle.connectionKind === 'fleet') {
       throw new KeyfobError(
-        ERROR_CODES.NOT_SUPPORTED_BY_PROVIDER,
+        ERROR_CODES.OPERATOR_MANAGED,
         409,
         'a fleet vehicle is removed by its operator (npm run fleet -- remove VIN), not from the dashboard',
       );

@@ -117,6 +117,19 @@ test('login: several providers need ?provider=, named in the 400; the callback t
   assert.equal(await keyfob.app.db.grant.count(), 0);
 });
 
+test('with one provider enabled, /auth/login needs no provider; a disabled one is refused', async (t) => {
+  const keyfob = await startKeyfobUnderTest(t, { PROVIDERS: 'smartcar' });
+  const browser = new Browser(keyfob.url);
+  const login = await browser.request('GET', '/auth/login?returnTo=/', { csrf: false });
+  assert.equal(login.status, 302);
+  assert.match(login.headers.get('location') ?? '', /\/oauth\/authorize\?/);
+  const session = (await browser.request('GET', '/auth/session')).json;
+  assert.deepEqual(session.providers, [{ name: 'smartcar', displayName: 'Smartcar' }]);
+  const disabled = await browser.request('GET', '/auth/login?provider=highmobility', { csrf: false });
+  assert.equal(disabled.status, 400);
+  assert.equal(disabled.json.error, 'provider_required');
+});
+
 test('a BMW consent is pending_approval until the carmaker confirms; data calls say so; then it is active by itself', async (t) => {
   const keyfob = await startKeyfobUnderTest(t);
   const browser = new Browser(keyfob.url);

@@ -14,6 +14,7 @@ import type { Config } from './config/load-config.ts';
 import { installErrorHandlers } from './errors/error-handler.ts';
 import { installRequestLog } from './logging/request-log.ts';
 import cache from './plugins/app/cache.ts';
+import identity from './plugins/app/identity.ts';
 import keepaliveSchedule from './plugins/app/keepalive-schedule.ts';
 import metrics from './plugins/app/metrics.ts';
 import providers from './plugins/app/providers.ts';
@@ -46,6 +47,7 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   await app.register(vault);
   await app.register(cache);
   await app.register(providers);
+  await app.register(identity);
   await app.register(services);
   await app.register(keepaliveSchedule);
   await app.register(helmet);

@@ -65,6 +65,34 @@ const CORE_ENV = {
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
   ),
+  OIDC_ISSUER: Type.Optional(
+    Type.String({ description: "the identity provider's issuer URL (its discovery document is read from it)" }),
+  ),
+  OIDC_CLIENT_ID: Type.Optional(
+    Type.String({ minLength: 1, description: "Keyfob's client id at the identity provider" }),
+  ),
+  OIDC_CLIENT_SECRET: Type.Optional(
+    Type.String({ minLength: 1, description: "Keyfob's client secret at the identity provider" }),
+  ),
+  OIDC_SCOPES: Type.String({
+    default: 'openid profile email',
+    pattern: '(^|\\s)openid(\\s|$)',
+    description: 'space-separated scopes to ask for; openid among them',
+  }),
+  OIDC_CLIENT_AUTH: Type.Union(
+    [Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('private_key_jwt')],
+    { default: 'client_secret_basic', description: 'client_secret_basic, client_secret_post or private_key_jwt' },
+  ),
+  OIDC_PRIVATE_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: 'a PKCS#8 private key (PEM, or a path to one) for private_key_jwt' }),
+  ),
+  OIDC_POST_LOGOUT_REDIRECT_URI: Type.Optional(
+    Type.String({ description: 'where the identity provider sends the browser after logout (default: the dashboard)' }),
+  ),
+  OIDC_USERINFO: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'true: read the userinfo endpoint at sign-in for the name and email',
+  }),
   UPSTREAM_TIMEOUT_MS: Integer({
     default: 10_000,
     minimum: 100,

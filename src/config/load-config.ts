@@ -9,6 +9,7 @@ import { ConfigError } from './config-error.ts';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { type Env, EnvSchema } from './env-schema.ts';
 import { type KeyRingEntry, parseKeyRing } from './key-ring-format.ts';
+import { type OidcSettings, oidcSettings } from './oidc-settings.ts';
 import { type ProviderName, resolveProviders } from './provider-settings.ts';
 
 /** Keyfob's settings, and each provider's own under its name (`config.smartcar`, `config.highmobility`). */
@@ -36,6 +37,8 @@ export interface CoreConfig {
   providers: ProviderName[];
   /** Of those, the ones the built-in sandbox stands in for (their hosts are replaced by the sandbox's at start). */
   sandboxedProviders: ProviderName[];
+  /** The OpenID Connect identity provider people sign in with; undefined: they sign in with a provider account. */
+  oidc: OidcSettings | undefined;
   upstreamTimeoutMs: number;
   requestTimeoutMs: number;
   /** Requests allowed per window and key (client IP, session) in each area; 0 means no limit. */
@@ -183,6 +186,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   if (production && !publicUrl.startsWith('https://') && raw.PUBLIC_URL !== undefined) {
     notices.push('PUBLIC_URL is not https: cookies are not Secure; use https in production');
   }
+  const oidc = oidcSettings(parsed, publicUrl, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = resolve(parsed.DATA_DIR);
@@ -240,6 +244,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       providers,
       sandboxedProviders: sandboxed,
       ...providerSettings,
+      oidc,
       upstreamTimeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
       requestTimeoutMs: parsed.REQUEST_TIMEOUT_SECONDS * 1000,
       rateLimits: {

@@ -9,8 +9,11 @@ import { updateSession } from '../sessions/session-timeouts.ts';
 export interface PendingLogin {
   state: string;
   codeVerifier: string;
-  /** The provider the flow went to: the callback exchanges the code there, whatever its query says. */
+  /** Where the flow went: a vehicle provider's name, or `oidc` (the identity provider): the callback exchanges the
+   * code there, whatever its query says. */
   provider: string;
+  /** The OpenID Connect `nonce` the ID token must carry (sign-in at the identity provider only). */
+  nonce?: string;
   returnTo: string;
   startedAt: number;
 }

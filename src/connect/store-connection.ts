@@ -13,6 +13,11 @@ export async function storeConnection(
     providerAccountId: string;
     /** The user signed in on this browser, if any: the car joins them. */
     signedInUserId: string | undefined;
+    /**
+     * With an identity provider, people sign in there: a car joins the signed-in user, and the provider account is
+     * no sign-in identity (it never finds or moves a user).
+     */
+    joinSignedInUser: boolean;
     tokens: TokenSet;
     scopes: string[];
     vehicles: VehicleDescription[];
@@ -20,11 +25,14 @@ export async function storeConnection(
 ): Promise<{ userId: string; grantId: string; vehicleIds: string[] }> {
   const { provider } = input;
   const stored = await app.db.$transaction(async (tx) => {
-    const userId = await app.repos.users.findOrCreateByIdentity(
-      { kind: 'provider', issuer: provider, subject: input.providerAccountId },
-      input.signedInUserId,
-      tx,
-    );
+    const userId =
+      input.joinSignedInUser && input.signedInUserId
+        ? input.signedInUserId
+        : await app.repos.users.findOrCreateByIdentity(
+            { kind: 'provider', issuer: provider, subject: input.providerAccountId },
+            input.signedInUserId,
+            tx,
+          );
     const grantId = await app.repos.grants.create(
       { userId, provider, providerAccountId: input.providerAccountId, scopes: input.scopes, tokens: input.tokens },
       tx,

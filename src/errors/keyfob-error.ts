@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   PENDING_APPROVAL: 'pending_approval',
   NOT_CLEARED: 'not_cleared',
   OPERATOR_MANAGED: 'operator_managed',
+  SIGN_IN_REQUIRED: 'sign_in_required',
   PROVIDER_ERROR: 'provider_error',
   NOT_CAPABLE: 'not_capable',
   INTERNAL: 'internal_error',

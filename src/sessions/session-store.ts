@@ -13,6 +13,11 @@ export interface SessionFields {
   lastSeenAt?: number;
   userId?: string;
   pendingLogins?: readonly PendingLogin[];
+  /** The identity provider sign-in behind this session (oidc_sessions.id), when signed in with OpenID Connect. */
+  oidcSessionId?: string;
+  /** From the ID token (or userinfo): what /auth/session shows, nothing else of the claims. */
+  displayName?: string;
+  email?: string;
 }
 
 declare module 'fastify' {

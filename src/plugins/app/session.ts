@@ -35,6 +35,8 @@ declare module 'fastify' {
       enforceTimeouts(request: FastifyRequest): Promise<void>;
       /** Whether the browser brought this session along (it was in the store). */
       existing(session: Session): boolean;
+      /** Ends a session by its id, on every instance (back-channel logout). */
+      destroy(sessionId: string): Promise<void>;
     };
   }
 }
@@ -51,13 +53,17 @@ export default fp(
     const timeouts = sessionTimeouts({ idleMs, absoluteMs, loaded });
     const cookieName = sessionCookieName(config.secureCookies);
     const cookieAttributes = { httpOnly: true, sameSite: 'lax', path: '/', secure: config.secureCookies } as const;
+    const store = cacheSessionStore(
+      app.redis ? createRedisSessionStore(app.redis) : createMemorySessionStore(),
+      app.bus,
+    );
     const options = {
       // A signer object rather than the secret: @fastify/cookie's HMAC-SHA256 Signer, remembering its answers.
       secret: memoizedSigner(config.sessionSecret),
       cookieName,
       cookie: { ...cookieAttributes, maxAge: idleMs },
       store: fastifySessionStore({
-        store: cacheSessionStore(app.redis ? createRedisSessionStore(app.redis) : createMemorySessionStore(), app.bus),
+        store,
         loaded,
         idleMs,
         absoluteMs,
@@ -73,6 +79,7 @@ export default fp(
       cookieAttributes,
       enforceTimeouts: timeouts.enforce,
       existing: timeouts.existing,
+      destroy: (sessionId: string) => store.destroy(sessionId),
     });
   },
   { name: 'session', dependencies: ['config', 'redis', 'cache'] },

@@ -15,6 +15,7 @@ import { storeConnection } from '../../connect/store-connection.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import type { TokenSet } from '../../providers/provider-adapter.ts';
 import { updateSession } from '../../sessions/session-timeouts.ts';
+import { finishOidcSignIn } from './oidc-sign-in.ts';
 
 const PROVIDER_ERROR = /^[a-z_]{1,64}$/;
 
@@ -46,7 +47,11 @@ export function callbackRoute(app: FastifyInstance) {
           .record({
             userId,
             vehicleId: null,
-            clientId: pending ? `${pending.provider}:${app.providerFor(pending.provider).clientId}` : 'unknown',
+            clientId: !pending
+              ? 'unknown'
+              : pending.provider === 'oidc'
+                ? `oidc:${app.identity?.client.clientId}`
+                : `${pending.provider}:${app.providerFor(pending.provider).clientId}`,
             action: 'connect',
             endpoint: '/auth/callback',
             method: 'GET',
@@ -67,6 +72,12 @@ export function callbackRoute(app: FastifyInstance) {
         const error = PROVIDER_ERROR.test(query.error) ? query.error : 'provider_error';
         await audit(`provider_error:${error}`, 302);
         return backToDashboard(reply, error);
+      }
+      if (pending.provider === 'oidc') return finishOidcSignIn(app, request, reply, pending, audit);
+      // With an identity provider, a car joins the signed-in user; a session that ended meanwhile must sign in again.
+      if (app.identity && !request.session.userId) {
+        await audit('sign_in_required', 302);
+        return backToDashboard(reply, 'sign_in_required');
       }
       const adapter = app.providerFor(pending.provider);
       let tokenSet: TokenSet;
@@ -98,12 +109,16 @@ export function callbackRoute(app: FastifyInstance) {
         ...described,
         provider: adapter.name,
         signedInUserId: request.session.userId,
+        joinSignedInUser: app.identity !== null,
         tokens: tokenSet,
       });
-      // A new session id for the signed-in session: an id planted before login is worthless after it.
-      await request.session.regenerate();
-      const now = Date.now();
-      updateSession(request.session, { userId: stored.userId, createdAt: now, lastSeenAt: now });
+      // Connecting a car is a sign-in only without an identity provider: then the session id is renewed (no
+      // fixation); with one, the person signed in there already and the session stays as it is.
+      if (!app.identity) {
+        await request.session.regenerate();
+        const now = Date.now();
+        updateSession(request.session, { userId: stored.userId, createdAt: now, lastSeenAt: now });
+      }
       await audit('connected', 302, stored.userId);
       return reply.redirect(pending.returnTo, 302);
     },

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { perSessionRateLimit } from '../../security/rate-limits.ts';
 import { requireSameOrigin } from '../../security/require-same-origin.ts';
+import { backchannelLogoutRoute } from './backchannel-logout.ts';
 import { callbackRoute } from './callback.ts';
 import { loginRoute } from './login.ts';
 import { logoutRoute } from './logout.ts';
@@ -28,4 +29,5 @@ export default async function authRoutes(app: FastifyInstance) {
   callbackRoute(app);
   sessionRoute(app);
   logoutRoute(app);
+  await backchannelLogoutRoute(app);
 }

@@ -3,12 +3,15 @@
  * one-time `state` bound to this browser's session, then redirects to the provider's consent page. With one
  * provider enabled `provider` may be left out; with several, its absence is a 400 naming the choices. The
  * provider is remembered with the pending login: the callback never takes it from its own query.
+ * With an OpenID Connect identity provider configured, `/auth/login` without `provider` signs in there
+ * (oidc-sign-in.ts), and connecting a car needs a signed-in user (401 `sign_in_required`).
  */
 import type { FastifyInstance } from 'fastify';
 import * as oauth from 'openid-client';
 import { addPendingLogin } from '../../connect/pending-logins.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { safeReturnTo } from '../../security/safe-return-to.ts';
+import { startOidcSignIn } from './oidc-sign-in.ts';
 
 export function loginRoute(app: FastifyInstance) {
   const choices = [...app.providers.keys()];
@@ -28,6 +31,17 @@ export function loginRoute(app: FastifyInstance) {
     },
     async (request, reply) => {
       const query = request.query as { provider?: string; returnTo?: string };
+      if (app.identity) {
+        if (query.provider === undefined) {
+          const url = await startOidcSignIn(app, request, safeReturnTo(query.returnTo));
+          return reply.redirect(url.href, 302);
+        }
+        if (!request.session.userId) {
+          throw new KeyfobError(ERROR_CODES.SIGN_IN_REQUIRED, 401, 'sign in before connecting a car', {
+            details: { loginUrl: '/auth/login' },
+          });
+        }
+      }
       const name = query.provider ?? (choices.length === 1 ? choices[0] : undefined);
       const adapter = name === undefined ? undefined : app.providers.get(name);
       if (!adapter) {

@@ -95,7 +95,13 @@ export function sessionRoute(app: FastifyInstance) {
             properties: {
               authenticated: { type: 'boolean' },
               providers: providerListSchema,
-              user: { type: 'object', additionalProperties: false, properties: { id: { type: 'string' } } },
+              /** `oidc`: people sign in at the identity provider first; `provider`: by connecting a car. */
+              signIn: { type: 'string', enum: ['oidc', 'provider'] },
+              user: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { id: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } },
+              },
               vehicles: vehicleListSchema,
               expiresAt: { type: 'string' },
             },
@@ -106,13 +112,19 @@ export function sessionRoute(app: FastifyInstance) {
     async (request) => {
       const { userId, createdAt } = request.session;
       const providers = browserProviders(app);
-      if (!userId || createdAt === undefined) return { authenticated: false, providers };
+      const signIn = app.identity ? 'oidc' : 'provider';
+      if (!userId || createdAt === undefined) return { authenticated: false, signIn, providers };
       const { idleTimeoutSeconds, absoluteTimeoutSeconds } = app.config.session;
       const expiresAt = sessionEndsAt(request.session, idleTimeoutSeconds * 1000, absoluteTimeoutSeconds * 1000);
       return {
         authenticated: true,
+        signIn,
         providers,
-        user: { id: userId },
+        user: {
+          id: userId,
+          ...(request.session.displayName ? { name: request.session.displayName } : {}),
+          ...(request.session.email ? { email: request.session.email } : {}),
+        },
         vehicles: await browserVehicles(app, userId),
         expiresAt: new Date(expiresAt).toISOString(),
       };

@@ -1,0 +1,38 @@
+/**
+ * Decorates `fastify.identity` when an OpenID Connect identity provider is configured (`OIDC_ISSUER`): its client,
+ * the logout-token verifier, and the sign-in records; null otherwise.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createLogoutTokenVerifier } from '../../identity/logout-token.ts';
+import { createOidcClient } from '../../identity/oidc-client.ts';
+import { createSeenJtis } from '../../identity/seen-jtis.ts';
+import { createOidcSessionRepository } from '../../repositories/oidc-sessions.ts';
+
+function createIdentity(app: FastifyInstance) {
+  const settings = app.config.oidc;
+  if (!settings) return null;
+  const client = createOidcClient(settings, app.config.upstreamTimeoutMs);
+  return {
+    client,
+    verifyLogoutToken: createLogoutTokenVerifier({
+      configuration: client.configuration,
+      clientId: settings.clientId,
+      firstUse: createSeenJtis(app.redis ?? undefined),
+    }),
+    sessions: createOidcSessionRepository(app.db, app.vault),
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    identity: ReturnType<typeof createIdentity>;
+  }
+}
+
+export default fp(
+  async (app) => {
+    app.decorate('identity', createIdentity(app));
+  },
+  { name: 'identity', dependencies: ['config', 'prisma', 'redis', 'vault'] },
+);

@@ -1,0 +1,56 @@
+/** Sign-ins at the identity provider: which Keyfob session each opened, and its tokens (vault ciphertext). */
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/prisma-client.ts';
+import type { TokenVault } from '../vault/token-vault.ts';
+
+const slot = (rowId: string, column: string) => ({ table: 'oidc_sessions', column, rowId });
+
+export function createOidcSessionRepository(db: Database, vault: TokenVault) {
+  return {
+    async create(input: {
+      userId: string;
+      issuer: string;
+      subject: string;
+      sid: string | undefined;
+      sessionId: string;
+      idToken: string;
+      accessToken: string;
+      refreshToken: string | undefined;
+    }): Promise<string> {
+      const id = randomUUID();
+      await db.oidcSession.create({
+        data: {
+          id,
+          userId: input.userId,
+          issuer: input.issuer,
+          subject: input.subject,
+          sid: input.sid ?? null,
+          sessionId: input.sessionId,
+          idTokenEnc: vault.encrypt(input.idToken, slot(id, 'id_token_enc')),
+          accessTokenEnc: vault.encrypt(input.accessToken, slot(id, 'access_token_enc')),
+          refreshTokenEnc: input.refreshToken ? vault.encrypt(input.refreshToken, slot(id, 'refresh_token_enc')) : null,
+        },
+      });
+      return id;
+    },
+
+    /** Removes the sign-in and returns its ID token (for `id_token_hint`), if it exists. */
+    async end(id: string): Promise<string | undefined> {
+      const row = await db.oidcSession.findUnique({ where: { id }, select: { idTokenEnc: true } });
+      await db.oidcSession.deleteMany({ where: { id } });
+      return row ? vault.decrypt(row.idTokenEnc, slot(id, 'id_token_enc')) : undefined;
+    },
+
+    /** Removes the sign-ins of this provider session (`sid`), or of this subject when no `sid` is given. */
+    async endAt(issuer: string, target: { sid: string | undefined; sub: string | undefined }): Promise<string[]> {
+      const where = target.sid
+        ? { issuer, sid: target.sid, ...(target.sub ? { subject: target.sub } : {}) }
+        : { issuer, subject: target.sub as string };
+      const rows = await db.oidcSession.findMany({ where, select: { id: true, sessionId: true } });
+      await db.oidcSession.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
+      return rows.map((row) => row.sessionId);
+    },
+  };
+}
+
+export type OidcSessionRepository = ReturnType<typeof createOidcSessionRepository>;

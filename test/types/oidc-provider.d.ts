@@ -1,0 +1,9 @@
+// The few parts of oidc-provider (which ships no types) the tests use.
+declare module 'oidc-provider' {
+  import type { Server } from 'node:http';
+
+  export default class Provider {
+    constructor(issuer: string, configuration: Record<string, unknown>);
+    listen(port: number): Server;
+  }
+}

@@ -56,6 +56,10 @@ export async function startIdentityProvider(
     ],
     jwks: { keys },
     cookies: { keys: [randomUUID()] },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
+    // The provider refuses to call loopback addresses (its SSRF protection); here Keyfob listens on loopback.
+    fetch: (url: string, init: RequestInit & { dispatcher?: unknown }) =>
+      fetch(url, { ...init, dispatcher: undefined } as RequestInit),
     claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
     features: {
       devInteractions: { enabled: true },
@@ -67,6 +71,14 @@ export async function startIdentityProvider(
       claims: async () => ({ sub, name: `Staff ${sub}`, email: `${sub}@fleet.example`, email_verified: true }),
     }),
   } as ConstructorParameters<typeof Provider>[1]);
+  // What the provider reports about its own deliveries and failures, for the tests' messages.
+  const events: string[] = [];
+  for (const name of ['backchannel.error', 'backchannel.success', 'server_error', 'end_session.error']) {
+    provider.on(name, (...args: unknown[]) => {
+      const error = args.find((arg) => arg instanceof Error) as Error | undefined;
+      events.push(`${name}${error ? `: ${error.message}` : ''}`);
+    });
+  }
   const server = provider.listen(port);
   await new Promise((resolve) => server.once('listening', resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));
@@ -80,6 +92,7 @@ export async function startIdentityProvider(
   return {
     issuer,
     provider,
+    events,
     /** A logout token as the provider makes it (signed by its own key), with `changes` applied. */
     async logoutToken(
       target: { sid?: string; sub?: string },
@@ -131,6 +144,19 @@ export class IdentityProviderBrowser {
       this.cookies.set((pair ?? '').slice(0, eq).trim(), (pair ?? '').slice(eq + 1).trim());
     }
     return response;
+  }
+
+  /**
+   * Signs out at the identity provider itself (its own logout page, confirmed): it then tells every client of that
+   * session by back-channel logout, as a company signing someone out does.
+   */
+  async signOutAtProvider(issuer: string) {
+    const page = await (await this.get(`${issuer}/session/end`)).text();
+    const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(page)?.[1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)?.[1];
+    if (!action || !xsrf) throw new Error(`no logout form: ${page.slice(0, 300)}`);
+    const confirmed = await this.post(new URL(action, issuer).href, { xsrf, logout: 'yes' });
+    if (confirmed.status >= 400) throw new Error(`logout confirmation answered ${confirmed.status}`);
   }
 
   /**

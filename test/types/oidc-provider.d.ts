@@ -5,5 +5,6 @@ declare module 'oidc-provider' {
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);
     listen(port: number): Server;
+    on(event: string, listener: (...args: unknown[]) => void): this;
   }
 }

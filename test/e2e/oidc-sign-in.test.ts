@@ -118,6 +118,31 @@ test('a wrong state, nonce or iss is refused and signs nobody in', async (t) => 
   assert.equal(await keyfob.app.db.oidcSession.count(), 0);
 });
 
+test('an ID token signed by a foreign key, expired, or for another audience is refused', async (t) => {
+  const { keyfob, idp } = await keyfobWithIdentityProvider(t);
+  const now = Math.floor(Date.now() / 1000);
+  const cases: Array<[string, Parameters<typeof idp.tamperWithNextIdToken>[0]]> = [
+    ['signed by a foreign key', { foreignKey: true }],
+    ['expired', { claims: { iat: now - 7200, exp: now - 3600 } }],
+    ['for another audience', { claims: { aud: 'another-client', azp: 'another-client' } }],
+    ['from another issuer', { claims: { iss: 'https://evil.example' } }],
+  ];
+  for (const [what, changes] of cases) {
+    const { browser, back } = await signIn(keyfob);
+    idp.tamperWithNextIdToken(changes);
+    const answer = await browser.request('GET', `${back.pathname}${back.search}`, { csrf: false });
+    assert.equal(answer.headers.get('location'), '/?connect_error=sign_in_refused', what);
+    assert.equal((await browser.request('GET', '/auth/session')).json.authenticated, false, what);
+  }
+  assert.equal(await keyfob.app.db.oidcSession.count(), 0);
+  // The same relay passing the answer through unchanged: the sign-in works.
+  const { browser, back } = await signIn(keyfob);
+  assert.equal(
+    (await browser.request('GET', `${back.pathname}${back.search}`, { csrf: false })).headers.get('location'),
+    '/',
+  );
+});
+
 test('RP-initiated logout ends the Keyfob session and answers the provider end-session URL', async (t) => {
   const { keyfob, idp } = await keyfobWithIdentityProvider(t);
   const { browser, back, idp: idpBrowser } = await signIn(keyfob);

@@ -2,10 +2,14 @@
  * panva's oidc-provider (the real one, a dev dependency) on a free port, with Keyfob registered as a client, its
  * development login and consent pages driven over HTTP like a person with a browser would, and its own signing keys
  * at hand so tests can make logout tokens exactly as it does (and forged ones with a foreign key).
+ * The provider is reached through a relay at its issuer URL that passes everything through unchanged, unless a
+ * test asks it to tamper with the next ID token the token endpoint answers (a network attacker's move): that is how
+ * the tests show Keyfob refusing a forged, expired or misdirected ID token from a real provider.
  */
 import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
 import type { TestContext } from 'node:test';
-import { importJWK, SignJWT } from 'jose';
+import { decodeJwt, importJWK, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
 import { freePort } from './free-port.ts';
 
@@ -32,7 +36,7 @@ export async function startIdentityProvider(
     idTokenAlg?: 'RS256' | 'ES256';
   } = {},
 ) {
-  const port = await freePort();
+  const [port, providerPort] = [await freePort(), await freePort()];
   const issuer = `http://127.0.0.1:${port}`;
   const keys = [signingKey('rsa', 'rs-1'), signingKey('ec', 'es-1')];
   const clientAuth = options.clientAuth ?? 'client_secret_basic';
@@ -79,9 +83,36 @@ export async function startIdentityProvider(
       events.push(`${name}${error ? `: ${error.message}` : ''}`);
     });
   }
-  const server = provider.listen(port);
+  const server = provider.listen(providerPort);
   await new Promise((resolve) => server.once('listening', resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));
+
+  let tamper: ((claims: Record<string, unknown>) => Promise<string>) | undefined;
+  const relay = createServer((incoming, outgoing) => {
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: providerPort, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      async (answer) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of answer) chunks.push(chunk as Buffer);
+        let body = Buffer.concat(chunks);
+        const change = incoming.url?.startsWith('/token') ? tamper : undefined;
+        if (change && answer.statusCode === 200) {
+          tamper = undefined;
+          const tokens = JSON.parse(body.toString('utf8')) as { id_token: string };
+          tokens.id_token = await change(decodeJwt(tokens.id_token) as Record<string, unknown>);
+          body = Buffer.from(JSON.stringify(tokens));
+        }
+        const headers = { ...answer.headers, 'content-length': String(body.length) };
+        outgoing.writeHead(answer.statusCode ?? 502, headers);
+        outgoing.end(body);
+      },
+    );
+    upstream.on('error', () => outgoing.destroy());
+    incoming.pipe(upstream);
+  });
+  relay.listen(port, '127.0.0.1');
+  await new Promise((resolve) => relay.once('listening', resolve));
+  t.after(() => new Promise((resolve) => relay.close(resolve)));
 
   async function sign(claims: Record<string, unknown>, key: Record<string, unknown>, header: Record<string, unknown>) {
     return new SignJWT(claims)
@@ -93,6 +124,16 @@ export async function startIdentityProvider(
     issuer,
     provider,
     events,
+    /**
+     * The next ID token the token endpoint answers is replaced: re-signed by the provider's own key with `changes`,
+     * or by a foreign key under the provider's key id.
+     */
+    tamperWithNextIdToken(changes: { claims?: Record<string, unknown>; foreignKey?: boolean }) {
+      tamper = async (claims) => {
+        const key = changes.foreignKey ? signingKey('rsa', 'rs-1') : (keys[0] as Record<string, unknown>);
+        return sign({ ...claims, ...changes.claims }, key, {});
+      };
+    },
     /** A logout token as the provider makes it (signed by its own key), with `changes` applied. */
     async logoutToken(
       target: { sid?: string; sub?: string },

@@ -164,3 +164,31 @@ test('an https PUBLIC_URL turns on secure cookies; defaults are sensible', async
   assert.deepEqual(local.config.sandboxedProviders, ['smartcar', 'highmobility']);
   assert.equal(local.config.sandbox.refreshReuseGraceSeconds, 60);
 });
+
+test('OIDC settings: the issuer needs a client id and its credential; nothing of them without an issuer', async (t) => {
+  const dir = await tempDir(t);
+  const missing = await problemsOf({ DATA_DIR: dir, OIDC_ISSUER: 'https://login.example.com' });
+  assert.deepEqual(Object.keys(missing).sort(), ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET']);
+  const keyless = await problemsOf({
+    DATA_DIR: dir,
+    OIDC_ISSUER: 'https://login.example.com',
+    OIDC_CLIENT_ID: 'keyfob',
+    OIDC_CLIENT_AUTH: 'private_key_jwt',
+  });
+  assert.deepEqual(Object.keys(keyless), ['OIDC_PRIVATE_KEY']);
+  const orphan = await problemsOf({ DATA_DIR: dir, OIDC_CLIENT_ID: 'keyfob' });
+  assert.match(orphan.OIDC_CLIENT_ID ?? '', /OIDC_ISSUER/);
+  assert.match((await problemsOf({ DATA_DIR: dir, OIDC_SCOPES: 'profile email' })).OIDC_SCOPES ?? '', /openid/);
+  const { config } = await loadConfig({
+    DATA_DIR: dir,
+    PUBLIC_URL: 'https://cars.example.com',
+    OIDC_ISSUER: 'https://login.example.com',
+    OIDC_CLIENT_ID: 'keyfob',
+    OIDC_CLIENT_SECRET: 'secret',
+  });
+  assert.deepEqual(
+    { auth: config.oidc?.clientAuth, scopes: config.oidc?.scopes, after: config.oidc?.postLogoutRedirectUri },
+    { auth: 'client_secret_basic', scopes: 'openid profile email', after: 'https://cars.example.com/' },
+  );
+  assert.equal((await loadConfig({ DATA_DIR: dir })).config.oidc, undefined);
+});

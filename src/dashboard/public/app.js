@@ -6,6 +6,9 @@ const CONNECT_ERRORS = {
   no_vehicles: 'The provider found no vehicle on that account. Nothing was connected.',
   code_rejected: 'The provider rejected the sign-in (it may have expired). Please connect again.',
   provider_unavailable: 'The vehicle provider is not answering right now. Please try again in a moment.',
+  sign_in_refused: 'The sign-in answer could not be trusted, so you are not signed in. Please try again.',
+  identity_provider_unavailable: 'Your company sign-in is not answering right now. Please try again in a moment.',
+  sign_in_required: 'Please sign in before connecting a car.',
 };
 
 const messages = document.getElementById('messages');
@@ -175,7 +178,17 @@ async function start() {
   providers = session.providers ?? [];
   document.getElementById('intro').hidden = session.authenticated;
   document.getElementById('sign-out').hidden = !session.authenticated;
-  // One Connect button per enabled provider: a car joins the signed-in user whichever provider it comes from.
+  // With an identity provider, people sign in there first; then one Connect button per enabled provider: a car
+  // joins the signed-in user whichever provider it comes from.
+  if (session.signIn === 'oidc' && !session.authenticated) {
+    const link = document.createElement('a');
+    link.className = 'button primary';
+    link.href = '/auth/login?returnTo=/';
+    link.textContent = 'Sign in';
+    document.getElementById('connect').replaceChildren(link);
+    return;
+  }
+  if (session.user?.name) document.getElementById('signed-in-as').textContent = session.user.name;
   document.getElementById('connect').replaceChildren(
     ...providers.map((provider) => {
       const link = document.createElement('a');
@@ -190,8 +203,9 @@ async function start() {
 }
 
 document.getElementById('sign-out').addEventListener('click', async () => {
-  await api('POST', '/auth/logout');
-  window.location.assign('/');
+  const answer = await api('POST', '/auth/logout');
+  // Signed in at an identity provider: end that session too (RP-initiated logout); it sends the browser back here.
+  window.location.assign(answer.data.endSessionUrl || '/');
 });
 
 start();

@@ -4,7 +4,8 @@
  * unknown `kid`), with an algorithm the provider advertises for ID tokens (never `none`, never an HMAC); `typ`
  * `logout+jwt` where sent; `iss` the provider, `aud` Keyfob's client id; `iat` recent (2 minutes, 30 s leeway);
  * `exp` not passed where sent; `events` holding the back-channel logout member as an object; no `nonce`; `sid`
- * and/or `sub`; a `jti` not seen before (checked last, so a refused token does not use up its `jti`).
+ * and/or `sub`; a `jti` not seen before (checked last; the caller remembers it once the logout is done, so a
+ * delivery that failed half-way can be retried, and a refused token uses up nothing).
  * jose does the signature and the standard claims; what it cannot know (events, nonce, sid/sub, jti) is here.
  * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#Validation
  */
@@ -33,13 +34,14 @@ export class LogoutTokenError extends Error {
 export interface LogoutTarget {
   sid: string | undefined;
   sub: string | undefined;
+  jti: string;
 }
 
 export function createLogoutTokenVerifier(options: {
   configuration: () => Promise<oauth.Configuration>;
   clientId: string;
-  /** True when this `jti` was not seen before (and is now remembered for `ttlSeconds`). */
-  firstUse: (jti: string, ttlSeconds: number) => Promise<boolean>;
+  /** Whether an accepted logout token carried this `jti` already. */
+  seen: (jti: string) => Promise<boolean>;
 }) {
   const jwksByUri = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
@@ -83,7 +85,8 @@ export function createLogoutTokenVerifier(options: {
     const sid = typeof claims.sid === 'string' ? claims.sid : undefined;
     const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
     if (!sid && !sub) throw new LogoutTokenError('neither sid nor sub');
-    if (!(await options.firstUse(String(claims.jti), 300))) throw new LogoutTokenError('this logout token was used');
-    return { sid, sub };
+    const jti = String(claims.jti);
+    if (await options.seen(jti)) throw new LogoutTokenError('this logout token was used');
+    return { sid, sub, jti };
   };
 }

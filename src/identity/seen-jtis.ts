@@ -7,13 +7,21 @@ import type { Redis } from 'ioredis';
 
 export function createSeenJtis(redis: Redis | undefined) {
   const memory = new Map<string, number>();
-  return async function firstUse(jti: string, ttlSeconds: number): Promise<boolean> {
-    const key = `keyfob:logout-jti:${createHash('sha256').update(jti).digest('base64url')}`;
-    if (redis) return (await redis.set(key, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+  const keyOf = (jti: string) => `keyfob:logout-jti:${createHash('sha256').update(jti).digest('base64url')}`;
+  const sweep = () => {
     const now = Date.now();
     for (const [seen, until] of memory) if (until <= now) memory.delete(seen);
-    if (memory.has(key)) return false;
-    memory.set(key, now + ttlSeconds * 1000);
-    return true;
+  };
+  return {
+    async seen(jti: string): Promise<boolean> {
+      if (redis) return (await redis.exists(keyOf(jti))) === 1;
+      sweep();
+      return memory.has(keyOf(jti));
+    },
+    /** Called once the logout it carried is done: a delivery that failed half-way can be retried by the provider. */
+    async remember(jti: string, ttlSeconds: number): Promise<void> {
+      if (redis) await redis.set(keyOf(jti), '1', 'EX', ttlSeconds);
+      else memory.set(keyOf(jti), Date.now() + ttlSeconds * 1000);
+    },
   };
 }

@@ -41,14 +41,16 @@ export function createOidcSessionRepository(db: Database, vault: TokenVault) {
       return row ? vault.decrypt(row.idTokenEnc, slot(id, 'id_token_enc')) : undefined;
     },
 
-    /** Removes the sign-ins of this provider session (`sid`), or of this subject when no `sid` is given. */
-    async endAt(issuer: string, target: { sid: string | undefined; sub: string | undefined }): Promise<string[]> {
+    /** The sign-ins of this provider session (`sid`), or of this subject when no `sid` is given. */
+    async findAt(issuer: string, target: { sid: string | undefined; sub: string | undefined }) {
       const where = target.sid
         ? { issuer, sid: target.sid, ...(target.sub ? { subject: target.sub } : {}) }
         : { issuer, subject: target.sub as string };
-      const rows = await db.oidcSession.findMany({ where, select: { id: true, sessionId: true } });
-      await db.oidcSession.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
-      return rows.map((row) => row.sessionId);
+      return db.oidcSession.findMany({ where, select: { id: true, sessionId: true } });
+    },
+
+    async remove(ids: string[]) {
+      await db.oidcSession.deleteMany({ where: { id: { in: ids } } });
     },
   };
 }

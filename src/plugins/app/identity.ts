@@ -13,13 +13,16 @@ function createIdentity(app: FastifyInstance) {
   const settings = app.config.oidc;
   if (!settings) return null;
   const client = createOidcClient(settings, app.config.upstreamTimeoutMs);
+  const jtis = createSeenJtis(app.redis ?? undefined);
   return {
     client,
     verifyLogoutToken: createLogoutTokenVerifier({
       configuration: client.configuration,
       clientId: settings.clientId,
-      firstUse: createSeenJtis(app.redis ?? undefined),
+      seen: jtis.seen,
     }),
+    /** Remembers an accepted logout token's `jti` (5 minutes: past its 2-minute age limit and leeway). */
+    rememberLogoutToken: (jti: string) => jtis.remember(jti, 300),
     sessions: createOidcSessionRepository(app.db, app.vault),
   };
 }

@@ -37,9 +37,12 @@ export async function backchannelLogoutRoute(app: FastifyInstance) {
           request.log.warn({ reason: error.message }, 'back-channel logout token refused');
           return reply.code(400).send({ error: 'invalid_request', error_description: error.message });
         }
-        const sessionIds = await identity.sessions.endAt(identity.client.issuer, target);
-        for (const sessionId of sessionIds) await app.sessions.destroy(sessionId);
-        request.log.info({ sessions: sessionIds.length }, 'back-channel logout');
+        // Sessions first, records and the jti after: a delivery that fails half-way finds the rest when retried.
+        const signIns = await identity.sessions.findAt(identity.client.issuer, target);
+        for (const signIn of signIns) await app.sessions.destroy(signIn.sessionId);
+        await identity.sessions.remove(signIns.map((signIn) => signIn.id));
+        await identity.rememberLogoutToken(target.jti);
+        request.log.info({ sessions: signIns.length }, 'back-channel logout');
         return reply.code(200).send();
       },
     );

@@ -88,6 +88,8 @@ export async function startIdentityProvider(
   t.after(() => new Promise((resolve) => server.close(resolve)));
 
   let tamper: ((claims: Record<string, unknown>) => Promise<string>) | undefined;
+  /** Every token the token endpoint answered, for the tests that search Keyfob's answers and logs for them. */
+  const issued: string[] = [];
   const relay = createServer((incoming, outgoing) => {
     const upstream = httpRequest(
       { host: '127.0.0.1', port: providerPort, method: incoming.method, path: incoming.url, headers: incoming.headers },
@@ -95,6 +97,12 @@ export async function startIdentityProvider(
         const chunks: Buffer[] = [];
         for await (const chunk of answer) chunks.push(chunk as Buffer);
         let body = Buffer.concat(chunks);
+        if (incoming.url?.startsWith('/token') && answer.statusCode === 200) {
+          const answered = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+          for (const name of ['access_token', 'id_token', 'refresh_token']) {
+            if (typeof answered[name] === 'string') issued.push(answered[name] as string);
+          }
+        }
         const change = incoming.url?.startsWith('/token') ? tamper : undefined;
         if (change && answer.statusCode === 200) {
           tamper = undefined;
@@ -124,6 +132,7 @@ export async function startIdentityProvider(
     issuer,
     provider,
     events,
+    issued,
     /**
      * The next ID token the token endpoint answers is replaced: re-signed by the provider's own key with `changes`,
      * or by a foreign key under the provider's key id.

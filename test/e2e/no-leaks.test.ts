@@ -3,6 +3,8 @@
  * Mobility's consent and fleet paths with an ES256 client assertion), no token, code or verifier a provider issued
  * appears in anything the browser saw (bodies, headers, cookies), in the database in plaintext, or in the logs;
  * neither do the client secrets or the assertion's private key; nor does a full VIN in the database or the logs.
+ * A second run signs in with an OpenID Connect identity provider (the real oidc-provider) and holds its tokens and
+ * client secret to the same rule.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -134,4 +136,59 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
   assert.ok(requestLines >= 20, `the log holds the whole run (${requestLines} request lines)`);
   assert.match(logs, /"token refreshed"/, 'including the refreshes');
   for (const secret of forbidden) assert.ok(!logs.includes(secret), `the logs hold ${secret.slice(0, 6)}…`);
+});
+
+test('no identity provider token or client secret reaches the browser, the database in plaintext, or the logs', async (t) => {
+  const { freePort } = await import('../helpers/free-port.ts');
+  const { IDP_CLIENT_ID, IDP_CLIENT_SECRET, IdentityProviderBrowser, startIdentityProvider } = await import(
+    '../helpers/identity-provider.ts'
+  );
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const idp = await startIdentityProvider(t, publicUrl);
+  const keyfob = await startKeyfobUnderTest(t, {
+    LOG_LEVEL: 'trace',
+    PORT: String(port),
+    PUBLIC_URL: publicUrl,
+    OIDC_ISSUER: idp.issuer,
+    OIDC_CLIENT_ID: IDP_CLIENT_ID,
+    OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+    OIDC_USERINFO: 'true',
+  });
+  const browser = new Browser(keyfob.url);
+  const signIn = async () => {
+    const login = await browser.request('GET', '/auth/login', { csrf: false });
+    const idpBrowser = new IdentityProviderBrowser();
+    const back = await idpBrowser.signIn(login.headers.get('location') ?? '', 'dana');
+    await browser.request('GET', `${back.pathname}${back.search}`, { csrf: false });
+    return idpBrowser;
+  };
+  // Sign in, connect a car, use it; the company signs the person out (back-channel); sign in again, log out here.
+  const first = await signIn();
+  await browser.connect({ account: ALEX_ACCOUNT, vehicles: ['3c1d6e0a-8b7f-4f62-9a15-7e2d4c9b0a11'] });
+  const [car] = (await browser.request('GET', '/auth/session')).json.vehicles;
+  await browser.request('GET', `/api/vehicles/${car.id}/odometer`);
+  await first.signOutAtProvider(idp.issuer);
+  await signIn();
+  const logout = await browser.request('POST', '/auth/logout');
+  const hint = new URL(logout.json.endSessionUrl).searchParams.get('id_token_hint') ?? '';
+
+  const secrets = [...idp.issued, IDP_CLIENT_SECRET];
+  assert.ok(idp.issued.length >= 4, `the run issued identity tokens to look for (${idp.issued.length})`);
+  // The one documented exception: the ID token as id_token_hint in the end-session URL, after the session ended.
+  const seen = browser.everythingSeen().replaceAll(encodeURIComponent(hint), '').replaceAll(hint, '');
+  const logs = keyfob.logs.join('');
+  const rows: unknown[] = [];
+  for (const table of ['users', 'identities', 'oidc_sessions', 'grants', 'vehicles', 'audit_events']) {
+    rows.push(
+      ...(await keyfob.app.db.$queryRawUnsafe<unknown[]>(`SELECT row_to_json(t)::text AS row FROM "${table}" t`)),
+    );
+  }
+  const dump = JSON.stringify(rows);
+  assert.match(logs, /"back-channel logout"/, 'the run includes a back-channel logout');
+  for (const secret of secrets) {
+    assert.ok(!seen.includes(secret), `the browser saw ${secret.slice(0, 6)}…`);
+    assert.ok(!logs.includes(secret), `the logs hold ${secret.slice(0, 6)}…`);
+    assert.ok(!dump.includes(secret), `the database holds ${secret.slice(0, 6)}… in plaintext`);
+  }
 });

@@ -4,7 +4,7 @@
  *
  * Where a request goes:
  *   /                      routes/dashboard   the dashboard page and its files
- *   /auth/*                routes/auth        login, callback, session, logout
+ *   /auth/*                routes/auth        login, callback, session, logout, back-channel logout
  *   /api/*                 routes/api         the user's vehicles and the proxied provider API
  *   /healthz               routes/health
  *   /metrics               routes/metrics     Prometheus counters (no user, vehicle or token in any label)

@@ -79,7 +79,10 @@ export async function buildSandbox(options: SandboxOptions): Promise<{ app: Fast
   app.get('/', async (_request, reply) =>
     reply
       .type('text/html; charset=utf-8')
-      .send('<!doctype html><title>Sandbox</title><p>Keyfob sandbox provider. Connect starts at /oauth/authorize.</p>'),
+      .send(
+        '<!doctype html><title>Sandbox</title><p>Keyfob sandbox: Smartcar Connect starts at /oauth/authorize, ' +
+          'High Mobility consent at /highmobility/oauth/new.</p>',
+      ),
   );
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   for (const simulator of Object.values(SIMULATORS)) await simulator.register(app, state, options);

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { PROVIDER_REGISTRY, type ProviderSettingsMap } from '../providers/registry.ts';
-import { ConfigError } from './config-error.ts';
+import { ConfigError, type ConfigProblem } from './config-error.ts';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { type Env, EnvSchema } from './env-schema.ts';
 import { type KeyRingEntry, parseKeyRing } from './key-ring-format.ts';
@@ -62,13 +62,11 @@ export interface CoreConfig {
 /** What loading decided on the operator's behalf, logged once at start. */
 export type ConfigNotice = string;
 
-type Problem = { variable: string; expected: string };
-
 const MIN_SESSION_SECRET = 32;
 
-function schemaProblems(raw: Record<string, unknown>): Problem[] {
+function schemaProblems(raw: Record<string, unknown>): ConfigProblem[] {
   const seen = new Set<string>();
-  const problems: Problem[] = [];
+  const problems: ConfigProblem[] = [];
   for (const error of Value.Errors(EnvSchema, raw)) {
     const variable = error.path.replace(/^\//, '');
     if (!variable || seen.has(variable)) continue;
@@ -90,7 +88,7 @@ function pickEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return raw;
 }
 
-function checkUrl(value: string | undefined, variable: string, protocols: string[], problems: Problem[]) {
+function checkUrl(value: string | undefined, variable: string, protocols: string[], problems: ConfigProblem[]) {
   if (value === undefined) return;
   try {
     const url = new URL(value);
@@ -100,7 +98,7 @@ function checkUrl(value: string | undefined, variable: string, protocols: string
   }
 }
 
-function checkPublicUrl(value: string, problems: Problem[]): string {
+function checkPublicUrl(value: string, problems: ConfigProblem[]): string {
   try {
     const url = new URL(value);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');

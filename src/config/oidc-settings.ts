@@ -3,8 +3,9 @@
  * signs people in with their first provider account, as before. The private key for `private_key_jwt` is read here
  * (PEM text, or the path of a PEM file) and kept in memory only, never echoed in a config error.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import type { ConfigProblem } from './config-error.ts';
 import type { Env } from './env-schema.ts';
+import { readPrivateKeyPem } from './private-key.ts';
 
 export interface OidcSettings {
   issuer: string;
@@ -17,25 +18,7 @@ export interface OidcSettings {
   userinfo: boolean;
 }
 
-type Problem = { variable: string; expected: string };
-
-function readPem(value: string, problems: Problem[]): string | undefined {
-  const text = value.includes('-----BEGIN')
-    ? value.replace(/\\n/g, '\n')
-    : existsSync(value)
-      ? readFileSync(value, 'utf8')
-      : undefined;
-  if (!text?.includes('-----BEGIN PRIVATE KEY-----')) {
-    problems.push({
-      variable: 'OIDC_PRIVATE_KEY',
-      expected: 'a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----), or its path',
-    });
-    return undefined;
-  }
-  return text;
-}
-
-export function oidcSettings(env: Env, publicUrl: string, problems: Problem[]): OidcSettings | undefined {
+export function oidcSettings(env: Env, publicUrl: string, problems: ConfigProblem[]): OidcSettings | undefined {
   const issuer = env.OIDC_ISSUER;
   if (issuer === undefined) {
     for (const variable of ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_PRIVATE_KEY'] as const) {
@@ -56,7 +39,7 @@ export function oidcSettings(env: Env, publicUrl: string, problems: Problem[]): 
   if (clientAuth === 'private_key_jwt') {
     if (env.OIDC_PRIVATE_KEY === undefined) {
       problems.push({ variable: 'OIDC_PRIVATE_KEY', expected: 'required with OIDC_CLIENT_AUTH=private_key_jwt' });
-    } else privateKeyPem = readPem(env.OIDC_PRIVATE_KEY, problems);
+    } else privateKeyPem = readPrivateKeyPem(env.OIDC_PRIVATE_KEY, 'OIDC_PRIVATE_KEY', problems);
   } else if (env.OIDC_CLIENT_SECRET === undefined) {
     problems.push({ variable: 'OIDC_CLIENT_SECRET', expected: `required with OIDC_CLIENT_AUTH=${clientAuth}` });
   }

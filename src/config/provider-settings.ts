@@ -4,17 +4,18 @@
  * credentials runs against the built-in sandbox, which simulates every provider; with no provider settings at all,
  * all are enabled that way. Production needs `PROVIDERS` and each enabled provider's credentials.
  */
+
 import { PROVIDER_NAMES, PROVIDER_REGISTRY, type ProviderName } from '../providers/registry.ts';
+import type { ConfigProblem } from './config-error.ts';
 
 export type { ProviderName };
-export type Problem = { variable: string; expected: string };
 
 /** The enabled providers and, of them, the ones the built-in sandbox stands in for. */
 export function resolveProviders(
   raw: Record<string, unknown>,
   listed: string | undefined,
   production: boolean,
-  problems: Problem[],
+  problems: ConfigProblem[],
 ): { providers: ProviderName[]; sandboxed: ProviderName[] } {
   const named = listed
     ?.split(',')

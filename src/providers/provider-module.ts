@@ -5,9 +5,8 @@
  * through this, so a new provider touches its own folders and the registry lines, nothing else.
  */
 import { type TSchema, Type } from '@sinclair/typebox';
+import type { ConfigProblem } from '../config/config-error.ts';
 import type { ProviderAdapter } from './provider-adapter.ts';
-
-export type SettingsProblem = { variable: string; expected: string };
 
 /** An optional, non-empty text variable (a client id, a secret, a key id). */
 export const optionalText = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
@@ -26,7 +25,7 @@ export interface ProviderSettingsSpec<S> {
     env: Record<string, unknown>,
     /** `raw`: the variables as set, before defaults; `sandboxed`: the built-in sandbox stands in for the provider. */
     context: { sandboxed: boolean; raw: Record<string, unknown> },
-    problems: SettingsProblem[],
+    problems: ConfigProblem[],
   ): S;
 }
 

@@ -3,9 +3,9 @@
  * of a PEM file) and kept in memory only: never logged, answered or stored, and never echoed in a config error.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
-import { optionalText, type ProviderSettingsSpec, type SettingsProblem } from '../provider-module.ts';
+import { readPrivateKeyPem } from '../../config/private-key.ts';
+import { optionalText, type ProviderSettingsSpec } from '../provider-module.ts';
 
 export interface HighMobilitySettings {
   clientId: string;
@@ -19,23 +19,6 @@ export interface HighMobilitySettings {
 }
 
 const KEY = 'HIGHMOBILITY_PRIVATE_KEY';
-
-function readPrivateKey(value: unknown, problems: SettingsProblem[]): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  let text: string | undefined = value.includes('-----BEGIN') ? value.replace(/\\n/g, '\n') : undefined;
-  if (text === undefined) {
-    if (!existsSync(value)) {
-      problems.push({ variable: KEY, expected: 'a PEM, or the path of a readable PEM file' });
-      return undefined;
-    }
-    text = readFileSync(value, 'utf8');
-  }
-  if (!text.includes('-----BEGIN PRIVATE KEY-----')) {
-    problems.push({ variable: KEY, expected: 'a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----), or its path' });
-    return undefined;
-  }
-  return text;
-}
 
 export const HIGHMOBILITY_SETTINGS: ProviderSettingsSpec<HighMobilitySettings> = {
   env: {
@@ -73,7 +56,7 @@ export const HIGHMOBILITY_SETTINGS: ProviderSettingsSpec<HighMobilitySettings> =
     HIGHMOBILITY_APP_ID: randomBytes(12).toString('hex'),
   }),
   read(env, _context, problems) {
-    const privateKeyPem = readPrivateKey(env[KEY], problems);
+    const privateKeyPem = readPrivateKeyPem(env[KEY], KEY, problems);
     const privateKeyId = env.HIGHMOBILITY_PRIVATE_KEY_ID as string | undefined;
     if ((env[KEY] === undefined) !== (privateKeyId === undefined)) {
       problems.push({

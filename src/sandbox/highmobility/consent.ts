@@ -6,30 +6,10 @@
  * - `code_challenge` (base64url SHA-256) is optional; `code_challenge_method` may be absent or `S256`;
  * - deny redirects with `error=access_denied` and the state (empty if none).
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { escapeHtml, page } from '../routes/html.ts';
+import type { FastifyInstance } from 'fastify';
+import { errorPage, escapeHtml, PKCE_CHALLENGE, page, redirectWith } from '../routes/html.ts';
 import type { SandboxState } from '../state/sandbox-state.ts';
 import type { HighMobilityState } from './state.ts';
-
-const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
-
-function errorPage(reply: FastifyReply, description: string) {
-  return reply
-    .code(400)
-    .type('text/html; charset=utf-8')
-    .send(
-      page(
-        'Error',
-        `<div class="error" role="alert"><h1>This request cannot continue</h1><p>${escapeHtml(description)}</p></div>`,
-      ),
-    );
-}
-
-function redirectWith(reply: FastifyReply, redirectUri: string, params: Record<string, string>) {
-  const url = new URL(redirectUri);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  return reply.redirect(url.toString(), 302);
-}
 
 export function consentRoutes(app: FastifyInstance, shared: SandboxState, hm: HighMobilityState, prefix: string) {
   app.get(`${prefix}/oauth/new`, async (request, reply) => {
@@ -41,7 +21,7 @@ export function consentRoutes(app: FastifyInstance, shared: SandboxState, hm: Hi
     if (!query.redirect_uri || !client.redirectUris.includes(query.redirect_uri)) {
       return errorPage(reply, 'redirect_uri is not registered for this app.');
     }
-    if (query.code_challenge !== undefined && !CHALLENGE.test(query.code_challenge)) {
+    if (query.code_challenge !== undefined && !PKCE_CHALLENGE.test(query.code_challenge)) {
       return errorPage(reply, 'code_challenge must be a base64url SHA-256 digest.');
     }
     if (query.code_challenge_method !== undefined && query.code_challenge_method !== 'S256') {

@@ -3,31 +3,18 @@
  * clearance delays ...), property failures, a car falling asleep, and the VIN-free view of its consents.
  */
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_HIGHMOBILITY_SETTINGS, type HighMobilitySandboxSettings } from './options.ts';
+import { patchSettings } from '../routes/settings-patch.ts';
 import type { HighMobilityState } from './state.ts';
-
-const NAMES = Object.keys(DEFAULT_HIGHMOBILITY_SETTINGS) as Array<keyof HighMobilitySandboxSettings>;
 
 export function highMobilityControlRoutes(app: FastifyInstance, hm: HighMobilityState) {
   app.get('/sandbox/highmobility/settings', async () => hm.settings);
 
   app.patch('/sandbox/highmobility/settings', async (request, reply) => {
-    const next = { ...hm.settings } as Record<string, unknown>;
-    for (const [name, value] of Object.entries((request.body ?? {}) as Record<string, unknown>)) {
-      const valid =
-        name === 'refreshReuse'
-          ? value === 'strict' || value === 'grace'
-          : NAMES.includes(name as keyof HighMobilitySandboxSettings) &&
-            Number.isInteger(value) &&
-            (value as number) >= 0;
-      if (!valid) {
-        return reply
-          .code(400)
-          .send({ error: 'invalid_setting', message: `${name} cannot be set to ${JSON.stringify(value)}` });
-      }
-      next[name] = value;
-    }
-    hm.settings = next as unknown as HighMobilitySandboxSettings;
+    const patched = patchSettings(hm.settings, (request.body ?? {}) as Record<string, unknown>, {
+      refreshReuse: ['strict', 'grace'],
+    });
+    if ('invalid' in patched) return reply.code(400).send({ error: 'invalid_setting', message: patched.invalid });
+    hm.settings = patched.settings;
     return hm.settings;
   });
 

@@ -3,12 +3,10 @@
  * Tests in other processes (several Keyfob instances) drive the sandbox through it over HTTP.
  */
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_SETTINGS, type SandboxSettings } from '../options.ts';
 import { FAULT_TARGETS } from '../registry.ts';
 import type { Fault, FaultTarget } from '../state/faults.ts';
 import type { SandboxState } from '../state/sandbox-state.ts';
-
-const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as Array<keyof SandboxSettings>;
+import { patchSettings } from './settings-patch.ts';
 
 export function controlRoutes(app: FastifyInstance, state: SandboxState) {
   app.get('/sandbox/calls', async () => state.calls.snapshot());
@@ -72,20 +70,11 @@ export function controlRoutes(app: FastifyInstance, state: SandboxState) {
   app.get('/sandbox/settings', async () => state.settings);
 
   app.patch('/sandbox/settings', async (request, reply) => {
-    const changes = (request.body ?? {}) as Record<string, unknown>;
-    const next = { ...state.settings } as Record<string, unknown>;
-    for (const [name, value] of Object.entries(changes)) {
-      const valid =
-        name === 'pkce'
-          ? value === 'required' || value === 'optional'
-          : SETTING_NAMES.includes(name as keyof SandboxSettings) && Number.isInteger(value) && (value as number) >= 0;
-      if (!valid)
-        return reply
-          .code(400)
-          .send({ error: 'invalid_setting', message: `${name} cannot be set to ${JSON.stringify(value)}` });
-      next[name] = value;
-    }
-    state.settings = next as unknown as SandboxSettings;
+    const patched = patchSettings(state.settings, (request.body ?? {}) as Record<string, unknown>, {
+      pkce: ['required', 'optional'],
+    });
+    if ('invalid' in patched) return reply.code(400).send({ error: 'invalid_setting', message: patched.invalid });
+    state.settings = patched.settings;
     return state.settings;
   });
 

@@ -1,4 +1,12 @@
-/** Escaping for the consent pages: every value from a request or the fleet goes through `escapeHtml`. */
+/**
+ * What the simulators' consent pages share: escaping (every value from a request or the fleet goes through
+ * `escapeHtml`), the page frame, the error page, the redirect back to the client, and the shape of a PKCE challenge.
+ */
+import type { FastifyReply } from 'fastify';
+
+/** A base64url SHA-256 digest: what an S256 `code_challenge` must look like. */
+export const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
@@ -24,4 +32,24 @@ export function page(title: string, body: string): string {
 ${body}
 </body>
 </html>`;
+}
+
+/** An error page: a request that must not be redirected (unknown client, unregistered redirect URI ...). */
+export function errorPage(reply: FastifyReply, description: string) {
+  return reply
+    .code(400)
+    .type('text/html; charset=utf-8')
+    .send(
+      page(
+        'Error',
+        `<div class="error" role="alert"><h1>This request cannot continue</h1><p>${escapeHtml(description)}</p></div>`,
+      ),
+    );
+}
+
+/** The redirect back to the client's redirect URI, with these parameters (undefined ones left out). */
+export function redirectWith(reply: FastifyReply, redirectUri: string, params: Record<string, string | undefined>) {
+  const url = new URL(redirectUri);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  return reply.redirect(url.toString(), 302);
 }

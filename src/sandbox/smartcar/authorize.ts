@@ -8,33 +8,13 @@
  * - PKCE: `code_challenge_method` must be S256; without a challenge the request is refused when PKCE is required;
  * - deny redirects with `error=access_denied`; no vehicle to offer redirects with `error=no_vehicles`.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { escapeHtml, page } from '../routes/html.ts';
+import type { FastifyInstance } from 'fastify';
+import { errorPage, escapeHtml, PKCE_CHALLENGE, page, redirectWith } from '../routes/html.ts';
 import type { PendingAuthorization, SandboxState } from '../state/sandbox-state.ts';
 import { PERMISSIONS, parseScope } from './permissions.ts';
 
 type Query = Record<string, string | undefined>;
 type Form = Record<string, string | string[] | undefined>;
-
-const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
-
-function errorPage(reply: FastifyReply, description: string) {
-  return reply
-    .code(400)
-    .type('text/html; charset=utf-8')
-    .send(
-      page(
-        'Error',
-        `<div class="error" role="alert"><h1>This request cannot continue</h1><p>${escapeHtml(description)}</p></div>`,
-      ),
-    );
-}
-
-function redirectWith(reply: FastifyReply, redirectUri: string, params: Record<string, string | undefined>) {
-  const url = new URL(redirectUri);
-  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
-  return reply.redirect(url.toString(), 302);
-}
 
 const list = (value: string | string[] | undefined): string[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
@@ -122,7 +102,7 @@ export function authorizeRoutes(app: FastifyInstance, state: SandboxState) {
     if (challenge !== undefined) {
       if (query.code_challenge_method !== 'S256')
         return refuse('invalid_request', 'code_challenge_method must be S256.');
-      if (!CHALLENGE.test(challenge))
+      if (!PKCE_CHALLENGE.test(challenge))
         return refuse('invalid_request', 'code_challenge must be 43 base64url characters.');
     } else if (state.settings.pkce === 'required') {
       return refuse('invalid_request', 'code_challenge is required (PKCE with S256).');

@@ -36,9 +36,14 @@ export function kilometres(length: Length): number {
   return Number((length.value * factor).toFixed(2));
 }
 
-function property<T>(answer: unknown, capability: string, name: string, what: string): Property<T> | undefined {
+/** One property of the answer as sent: the first of a repeated one. */
+function entry<T>(answer: unknown, capability: string, name: string): Property<T> | undefined {
   const found = (answer as Answer)[capability]?.[name];
-  const single = (Array.isArray(found) ? found[0] : found) as Property<T> | undefined;
+  return (Array.isArray(found) ? found[0] : found) as Property<T> | undefined;
+}
+
+function property<T>(answer: unknown, capability: string, name: string, what: string): Property<T> | undefined {
+  const single = entry<T>(answer, capability, name);
   if (single?.failure) {
     throw new KeyfobError(
       ERROR_CODES.PROVIDER_ERROR,
@@ -50,14 +55,14 @@ function property<T>(answer: unknown, capability: string, name: string, what: st
   return single?.data === undefined ? undefined : single;
 }
 
-function required<T>(answer: unknown, capability: string, name: string, what: string): Property<T> & { data: T } {
+function required<T>(answer: unknown, capability: string, name: string, what: string): T {
   const found = property<T>(answer, capability, name, what);
   if (!found) {
     throw new KeyfobError(ERROR_CODES.NOT_CAPABLE, 501, `this vehicle reports no ${what}`, {
       details: { provider: 'highmobility' },
     });
   }
-  return found as Property<T> & { data: T };
+  return found.data as T;
 }
 
 const rangeOf = (answer: unknown, capability: string) => {
@@ -65,12 +70,23 @@ const rangeOf = (answer: unknown, capability: string) => {
   return range ? kilometres(range.data as Length) : null;
 };
 
-/** A route's mapping: the Keyfob body, and the property whose timestamp is the data's age. */
+/**
+ * A route's mapping: the property it is about (its data is required, and its timestamp is the data's age), and
+ * Keyfob's body from that data and, for companions such as the range, the rest of the answer.
+ */
 export interface Mapping {
   capability: string;
   property: string;
-  body(answer: unknown): unknown;
+  what: string;
+  body(data: never, answer: unknown): unknown;
 }
+
+const mapping = <T>(
+  capability: string,
+  name: string,
+  what: string,
+  body: (data: T, answer: unknown) => unknown,
+): Mapping => ({ capability, property: name, what, body: body as Mapping['body'] });
 
 const CHARGE_STATES: Record<string, string> = {
   charging: 'CHARGING',
@@ -79,79 +95,52 @@ const CHARGE_STATES: Record<string, string> = {
 };
 
 export const MAPPINGS: Record<string, Mapping> = {
-  '/odometer': {
-    capability: 'diagnostics',
-    property: 'odometer',
-    body: (answer) => ({ distance: kilometres(required<Length>(answer, 'diagnostics', 'odometer', 'odometer').data) }),
-  },
-  '/location': {
-    capability: 'vehicle_location',
-    property: 'coordinates',
-    body: (answer) => {
-      const { latitude, longitude } = required<{ latitude: number; longitude: number }>(
-        answer,
-        'vehicle_location',
-        'coordinates',
-        'location',
-      ).data;
-      return { latitude, longitude };
-    },
-  },
-  '/battery': {
-    capability: 'charging',
-    property: 'battery_level',
-    body: (answer) => ({
-      percentRemaining: required<number>(answer, 'charging', 'battery_level', 'battery level').data,
-      range: rangeOf(answer, 'charging'),
-    }),
-  },
-  '/charge': {
-    capability: 'charging',
-    property: 'status',
-    body: (answer) => {
-      const status = required<string>(answer, 'charging', 'status', 'charging status').data;
-      const plugged = property<string>(answer, 'charging', 'plugged_in', 'plug state');
-      return {
-        state: CHARGE_STATES[status] ?? 'NOT_CHARGING',
-        isPluggedIn: plugged ? plugged.data === 'plugged_in' : status === 'charging',
-      };
-    },
-  },
-  '/fuel': {
-    capability: 'diagnostics',
-    property: 'fuel_level',
-    body: (answer) => ({
-      percentRemaining: required<number>(answer, 'diagnostics', 'fuel_level', 'fuel level').data,
-      range: rangeOf(answer, 'diagnostics'),
-      // High Mobility reports the level, not the volume left.
-      amountRemaining: null,
-    }),
-  },
-  '/security': {
-    capability: 'doors',
-    property: 'locks_state',
-    body: (answer) => {
-      const state = required<string>(answer, 'doors', 'locks_state', 'lock state').data;
-      const locks = ((answer as Answer).doors?.locks ?? []) as Array<
-        Property<{ location: string; lock_state: string }>
-      >;
-      return {
-        isLocked: state === 'locked',
-        doors: locks.flatMap((lock) =>
-          lock.data ? [{ type: lock.data.location.toUpperCase(), status: lock.data.lock_state.toUpperCase() }] : [],
-        ),
-        windows: [],
-        sunroof: [],
-        storage: [],
-        chargingPort: [],
-      };
-    },
-  },
+  '/odometer': mapping<Length>('diagnostics', 'odometer', 'odometer', (length) => ({ distance: kilometres(length) })),
+  '/location': mapping<{ latitude: number; longitude: number }>(
+    'vehicle_location',
+    'coordinates',
+    'location',
+    ({ latitude, longitude }) => ({ latitude, longitude }),
+  ),
+  '/battery': mapping<number>('charging', 'battery_level', 'battery level', (level, answer) => ({
+    percentRemaining: level,
+    range: rangeOf(answer, 'charging'),
+  })),
+  '/charge': mapping<string>('charging', 'status', 'charging status', (status, answer) => {
+    const plugged = property<string>(answer, 'charging', 'plugged_in', 'plug state');
+    return {
+      state: CHARGE_STATES[status] ?? 'NOT_CHARGING',
+      isPluggedIn: plugged ? plugged.data === 'plugged_in' : status === 'charging',
+    };
+  }),
+  '/fuel': mapping<number>('diagnostics', 'fuel_level', 'fuel level', (level, answer) => ({
+    percentRemaining: level,
+    range: rangeOf(answer, 'diagnostics'),
+    // High Mobility reports the level, not the volume left.
+    amountRemaining: null,
+  })),
+  '/security': mapping<string>('doors', 'locks_state', 'lock state', (state, answer) => {
+    const locks = ((answer as Answer).doors?.locks ?? []) as Array<Property<{ location: string; lock_state: string }>>;
+    return {
+      isLocked: state === 'locked',
+      doors: locks.flatMap((lock) =>
+        lock.data ? [{ type: lock.data.location.toUpperCase(), status: lock.data.lock_state.toUpperCase() }] : [],
+      ),
+      windows: [],
+      sunroof: [],
+      storage: [],
+      chargingPort: [],
+    };
+  }),
 };
 
+/** Keyfob's body for a route from High Mobility's answer. */
+export function mapAnswer(answer: unknown, route: Mapping): unknown {
+  return route.body(required(answer, route.capability, route.property, route.what) as never, answer);
+}
+
 /** When the route's property was measured, as the answer says. */
-export function measuredAt(answer: unknown, mapping: Mapping): string | undefined {
-  const found = (answer as Answer)[mapping.capability]?.[mapping.property];
-  const single = (Array.isArray(found) ? found[0] : found) as Property<unknown> | undefined;
-  return typeof single?.timestamp === 'string' ? single.timestamp : undefined;
+export function measuredAt(answer: unknown, route: Mapping): string | undefined {
+  const timestamp = entry(answer, route.capability, route.property)?.timestamp;
+  return typeof timestamp === 'string' ? timestamp : undefined;
 }

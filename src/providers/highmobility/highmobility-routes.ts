@@ -5,7 +5,7 @@
  * The scope of each route is the High Mobility permission (`capability.get.property`) the consent must hold.
  */
 import type { ProxyRoute } from '../provider-adapter.ts';
-import { MAPPINGS, measuredAt } from './answer-mapping.ts';
+import { MAPPINGS, mapAnswer, measuredAt } from './answer-mapping.ts';
 
 const dataOf = (vin: string) => `/v1/vehicle-data/autoapi-13/${encodeURIComponent(vin)}`;
 
@@ -17,7 +17,7 @@ function read(path: string): ProxyRoute {
     path,
     upstreamPath: dataOf,
     scope: `${mapping.capability}.get.${mapping.property}`,
-    transform: (answer) => mapping.body(answer),
+    transform: (answer) => mapAnswer(answer, mapping),
     dataAge: (answer) => measuredAt(answer, mapping),
   };
 }

@@ -36,6 +36,7 @@ test('one session connects a Smartcar car and a High Mobility car and reads both
     ['smartcar', 'highmobility'],
   );
   assert.equal(rav4.status, 'active');
+  assert.equal((await sandboxCalls(keyfob))['highmobility.api.GET /v1/vehicleinfo'], 1, 'one vehicle info per consent');
   assert.equal(rav4.vin, '*************4321');
   assert.ok(rav4.features.includes('GET /odometer') && !rav4.features.includes('POST /security'));
   const users = await keyfob.app.db.user.findMany({ include: { identities: true } });

@@ -40,6 +40,18 @@ export function createHighMobilityAdapter(
   const tokenEndpoint = `${settings.apiUrl}/v1/access_tokens`;
   const fleetAuth = fleetClientAuth(settings);
 
+  // The callback asks for the account (identifyUser) and then the car (describeGrant) of one consent: both come from
+  // one `/v1/vehicleinfo` answer, asked for once per token set.
+  const infoOf = new WeakMap<TokenSet, Promise<{ vin: string; sub: string }>>();
+  function vehicleInfoFor(tokens: TokenSet) {
+    let info = infoOf.get(tokens);
+    if (!info) {
+      info = vehicleInfo(tokens.accessToken);
+      infoOf.set(tokens, info);
+    }
+    return info;
+  }
+
   async function vehicleInfo(accessToken: string): Promise<{ vin: string; sub: string }> {
     const answer = await callUpstream({
       method: 'GET',
@@ -134,10 +146,10 @@ export function createHighMobilityAdapter(
     },
     classifyTokenFailure: classifyHighMobilityFailure,
     async identifyUser(tokens) {
-      return (await vehicleInfo(tokens.accessToken)).sub;
+      return (await vehicleInfoFor(tokens)).sub;
     },
     async describeGrant(tokens) {
-      const { vin } = await vehicleInfo(tokens.accessToken);
+      const { vin } = await vehicleInfoFor(tokens);
       return {
         scopes: (tokens as TokenSet & { scopes?: string[] }).scopes ?? [],
         // One consent is one car. Only the data answer names the brand (not while the consent is pending).

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { PROVIDER_REGISTRY, type ProviderSettingsMap } from '../providers/registry.ts';
+import { PROVIDER_NAMES, PROVIDER_REGISTRY, type ProviderSettingsMap } from '../providers/registry.ts';
 import { ConfigError, type ConfigProblem } from './config-error.ts';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { type Env, EnvSchema } from './env-schema.ts';
@@ -153,15 +153,15 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   }
   checkUrl(parsed.DATABASE_URL, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems);
   checkUrl(parsed.REDIS_URL, 'REDIS_URL', ['redis:', 'rediss:'], problems);
-  for (const { settings } of Object.values(PROVIDER_REGISTRY) as Array<{ settings: { urls: readonly string[] } }>) {
-    for (const variable of settings.urls) {
+  for (const name of PROVIDER_NAMES) {
+    for (const variable of PROVIDER_REGISTRY[name].settings.urls) {
       checkUrl(parsed[variable] as string | undefined, variable, ['http:', 'https:'], problems);
     }
   }
   if (env.PROVIDER !== undefined && env.PROVIDER !== '') {
     problems.push({
       variable: 'PROVIDER',
-      expected: 'no longer read: list the enabled vehicle providers in PROVIDERS (smartcar, highmobility) instead',
+      expected: `no longer read: list the enabled vehicle providers in PROVIDERS (${PROVIDER_NAMES.join(', ')}) instead`,
     });
   }
   const { providers, sandboxed } = resolveProviders(raw, parsed.PROVIDERS, production, problems);
@@ -205,7 +205,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   }
   // Each provider reads its own settings; one the sandbox stands in for gets Keyfob's sandbox credentials.
   const providerSettings = Object.fromEntries(
-    (Object.keys(PROVIDER_REGISTRY) as ProviderName[]).map((name) => {
+    PROVIDER_NAMES.map((name) => {
       const { settings } = PROVIDER_REGISTRY[name];
       const isSandboxed = sandboxed.includes(name);
       const env = isSandboxed ? credentialsFor(settings.credentials, sandboxCredentials, withDefaults) : withDefaults;

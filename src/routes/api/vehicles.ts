@@ -56,18 +56,15 @@ export default async function vehicleRoutes(app: FastifyInstance) {
     }
   }
 
-  function routeOf(adapter: ProviderAdapter, method: string, path: string): ProxyRoute {
-    const route = adapter.routes.find((candidate) => candidate.method === method && candidate.path === path);
-    if (!route) {
-      throw new KeyfobError(
-        ERROR_CODES.NOT_SUPPORTED_BY_PROVIDER,
-        404,
-        `${adapter.displayName} does not offer ${method} ${path}`,
-        { details: { provider: adapter.name } },
-      );
-    }
-    return route;
-  }
+  const notSupported = (adapter: ProviderAdapter, method: string, path: string) =>
+    new KeyfobError(
+      ERROR_CODES.NOT_SUPPORTED_BY_PROVIDER,
+      404,
+      `${adapter.displayName} does not offer ${method} ${path}`,
+      {
+        details: { provider: adapter.name },
+      },
+    );
 
   // Queued for the batched writer (repositories/audit.ts): nothing to wait for, so a callback hook, not a promise.
   app.addHook('onResponse', (request, reply, done) => {
@@ -134,16 +131,20 @@ export default async function vehicleRoutes(app: FastifyInstance) {
     return vin;
   }
 
-  // One Fastify route per path and method any enabled provider serves; Keyfob's request bodies are the same for
-  // every provider that has the route (the first table that declares a body gives its schema).
-  const served = new Map<string, ProxyRoute>();
+  // One Fastify route per path and method any enabled provider serves, knowing each provider's row for it (looked
+  // up once here, not per request). Keyfob's request bodies are the same for every provider that has the route (the
+  // first table that declares a body gives its schema).
+  const served = new Map<string, { shape: ProxyRoute; byProvider: Map<string, ProxyRoute> }>();
   for (const adapter of app.providers.values()) {
     for (const route of adapter.routes) {
       const key = `${route.method} ${route.path}`;
-      if (!served.get(key)?.body) served.set(key, route);
+      const entry = served.get(key) ?? { shape: route, byProvider: new Map<string, ProxyRoute>() };
+      if (!entry.shape.body) entry.shape = route;
+      entry.byProvider.set(adapter.name, route);
+      served.set(key, entry);
     }
   }
-  for (const shape of served.values()) {
+  for (const { shape, byProvider } of served.values()) {
     app.route({
       method: shape.method,
       url: `/:vehicleId${shape.path}`,
@@ -151,7 +152,8 @@ export default async function vehicleRoutes(app: FastifyInstance) {
       handler: async (request, reply) => {
         const { vehicle, grant } = await ownedVehicle(request);
         const adapter = app.providerFor(vehicle.provider);
-        const route = routeOf(adapter, shape.method, shape.path);
+        const route = byProvider.get(adapter.name);
+        if (!route) throw notSupported(adapter, shape.method, shape.path);
         assertReachable(vehicle);
         assertScopes(vehicle.scopes, requiredScopes(route, request.body));
         const answered = await forward({

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { newCarsxeSandboxKey } from './carsxe-settings.ts';
 import { newSandboxCredentials } from './provider-settings.ts';
 
 export interface DevSecrets {
@@ -24,7 +25,7 @@ function generate(): DevSecrets {
   return {
     sessionSecret: randomBytes(32).toString('base64url'),
     tokenEncryptionKeys: `dev1:${randomBytes(32).toString('base64')}`,
-    sandboxCredentials: newSandboxCredentials(),
+    sandboxCredentials: { ...newSandboxCredentials(), ...newCarsxeSandboxKey() },
   };
 }
 

@@ -93,6 +93,51 @@ const CORE_ENV = {
     default: 'false',
     description: 'true: read the userinfo endpoint at sign-in for the name and email',
   }),
+  OIDC_SCOPES_CLAIM: Type.Optional(
+    Type.String({
+      minLength: 1,
+      pattern: '^[A-Za-z0-9_:-]+(\\.[A-Za-z0-9_:-]+)*$',
+      description:
+        'the ID token claim (a name, or a dotted path) listing the scopes a person holds, within USER_SCOPES',
+    }),
+  ),
+  USER_SCOPES: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'space- or comma-separated scopes every signed-in person holds (default: every scope of the table)',
+    }),
+  ),
+  MACHINE_ISSUER: Type.Optional(
+    Type.String({ description: "the machine clients' authorization server (its issuer URL); unset: no bearer tokens" }),
+  ),
+  MACHINE_JWKS_URL: Type.Optional(
+    Type.String({
+      description: "the authorization server's JWKS URL (default: found by discovery from MACHINE_ISSUER)",
+    }),
+  ),
+  MACHINE_AUDIENCE: Type.Optional(
+    Type.String({ minLength: 1, description: "Keyfob's resource identifier: the aud machine tokens must carry" }),
+  ),
+  MACHINE_ALGORITHMS: Type.String({
+    default: 'RS256,ES256,PS256,EdDSA',
+    minLength: 1,
+    description: 'comma-separated JWS algorithms machine tokens may be signed with (asymmetric only)',
+  }),
+  MACHINE_REQUIRE_TYP: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'true',
+    description: 'true: machine tokens must carry typ at+jwt (RFC 9068); false accepts any typ',
+  }),
+  MACHINE_ENFORCE_TOKEN_LIFETIME: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'true',
+    description: "true: a machine token living longer than its route's scope allows (README's scope table) is refused",
+  }),
+  CARSXE_API_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: "Keyfob's CarsXE API key (unset outside production: the sandbox's)" }),
+  ),
+  CARSXE_API_URL: Type.String({
+    default: 'https://api.carsxe.com',
+    description: "CarsXE's API base URL",
+  }),
   UPSTREAM_TIMEOUT_MS: Integer({
     default: 10_000,
     minimum: 100,
@@ -134,6 +179,12 @@ const CORE_ENV = {
     minimum: 0,
     maximum: 10_000_000,
     description: 'requests to /api/* per session per window before 429; 0 turns it off',
+  }),
+  RATE_LIMIT_API_PER_MACHINE_CLIENT: Integer({
+    default: 600,
+    minimum: 0,
+    maximum: 10_000_000,
+    description: 'requests to /api/* per machine client id per window before 429; 0 turns it off',
   }),
   KEEPALIVE_INTERVAL_SECONDS: Integer({
     default: 0,

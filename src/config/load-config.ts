@@ -5,6 +5,8 @@
 import { resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { PROVIDER_NAMES, PROVIDER_REGISTRY, type ProviderSettingsMap } from '../providers/registry.ts';
+import { type AccessSettings, accessSettings } from './access-settings.ts';
+import { CARSXE_KEY_VARIABLE, type CarsxeSettings, carsxeSettings } from './carsxe-settings.ts';
 import { ConfigError, type ConfigProblem } from './config-error.ts';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { type Env, EnvSchema } from './env-schema.ts';
@@ -39,13 +41,17 @@ export interface CoreConfig {
   sandboxedProviders: ProviderName[];
   /** The OpenID Connect identity provider people sign in with; undefined: they sign in with a provider account. */
   oidc: OidcSettings | undefined;
+  /** Scopes of people and machine clients (src/access/scope-table.ts). */
+  access: AccessSettings;
+  /** CarsXE's key and URL; undefined: its routes answer data_service_disabled. */
+  carsxe: CarsxeSettings | undefined;
   upstreamTimeoutMs: number;
   requestTimeoutMs: number;
   /** Requests allowed per window and key (client IP, session) in each area; 0 means no limit. */
   rateLimits: {
     windowMs: number;
     auth: { perIp: number; perSession: number };
-    api: { perIp: number; perSession: number };
+    api: { perIp: number; perSession: number; perMachineClient: number };
   };
   keepalive: { intervalSeconds: number; windowSeconds: number; batchSize: number };
   logLevel: Env['LOG_LEVEL'];
@@ -185,13 +191,15 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
     notices.push('PUBLIC_URL is not https: cookies are not Secure; use https in production');
   }
   const oidc = oidcSettings(parsed, publicUrl, problems);
+  const access = accessSettings(parsed, problems);
   if (problems.length > 0) throw new ConfigError(problems);
+  const carsxeSandboxed = !production && raw.CARSXE_API_KEY === undefined;
 
   const dataDir = resolve(parsed.DATA_DIR);
   let sessionSecret = parsed.SESSION_SECRET;
   // Keyfob's credentials at the sandbox (production never starts one for a provider: it needs real credentials).
   let sandboxCredentials: Record<string, string> = {};
-  if (!production && (sessionSecret === undefined || keyRing.length === 0 || sandboxed.length > 0)) {
+  if (!production && (sessionSecret === undefined || keyRing.length === 0 || sandboxed.length > 0 || carsxeSandboxed)) {
     const { secrets } = await loadDevSecrets(dataDir);
     sandboxCredentials = secrets.sandboxCredentials;
     if (sessionSecret === undefined) {
@@ -212,6 +220,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       return [name, settings.read(env, { sandboxed: isSandboxed, raw }, problems)];
     }),
   ) as ProviderSettingsMap;
+  const carsxe = carsxeSettings(parsed, { production, sandboxKey: sandboxCredentials[CARSXE_KEY_VARIABLE] }, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   if (parsed.DATABASE_URL === undefined) {
     notices.push(`DATABASE_URL is not set: using the embedded PGlite database in ${dataDir}/pglite`);
@@ -243,12 +252,18 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       sandboxedProviders: sandboxed,
       ...providerSettings,
       oidc,
+      access,
+      carsxe,
       upstreamTimeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
       requestTimeoutMs: parsed.REQUEST_TIMEOUT_SECONDS * 1000,
       rateLimits: {
         windowMs: parsed.RATE_LIMIT_WINDOW_SECONDS * 1000,
         auth: { perIp: parsed.RATE_LIMIT_AUTH_PER_IP, perSession: parsed.RATE_LIMIT_AUTH_PER_SESSION },
-        api: { perIp: parsed.RATE_LIMIT_API_PER_IP, perSession: parsed.RATE_LIMIT_API_PER_SESSION },
+        api: {
+          perIp: parsed.RATE_LIMIT_API_PER_IP,
+          perSession: parsed.RATE_LIMIT_API_PER_SESSION,
+          perMachineClient: parsed.RATE_LIMIT_API_PER_MACHINE_CLIENT,
+        },
       },
       keepalive: {
         intervalSeconds: parsed.KEEPALIVE_INTERVAL_SECONDS,

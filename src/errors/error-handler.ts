@@ -47,12 +47,16 @@ export function installErrorHandlers(app: FastifyInstance) {
     } else if (known.statusCode === 503) {
       request.log.warn({ err: error.message, status: 503 }, known.message);
     } else {
-      request.log.info({ code: known.code, status: known.statusCode }, known.message);
+      request.log.info(
+        { code: known.code, status: known.statusCode, ...(known.logDetail ? { reason: known.logDetail } : {}) },
+        known.message,
+      );
     }
     const answer = known ?? new KeyfobError(ERROR_CODES.INTERNAL, 500, 'internal error');
     request.server.metrics?.errors.inc({ code: answer.code });
     const retryAfter = answer.details?.retryAfterSeconds;
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    if (answer.headers) reply.headers(answer.headers);
     return reply.code(answer.statusCode).send({
       error: answer.code,
       message: answer.expose ? answer.message : 'Keyfob could not complete this request.',

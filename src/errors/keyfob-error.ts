@@ -30,6 +30,16 @@ export const ERROR_CODES = {
   SIGN_IN_REQUIRED: 'sign_in_required',
   PROVIDER_ERROR: 'provider_error',
   NOT_CAPABLE: 'not_capable',
+  INVALID_TOKEN: 'invalid_token',
+  INVALID_REQUEST: 'invalid_request',
+  MACHINE_AUTH_UNAVAILABLE: 'machine_auth_unavailable',
+  PEOPLE_ONLY: 'people_only',
+  MACHINES_ONLY: 'machines_only',
+  VIN_UNKNOWN: 'vin_unknown',
+  NO_DATA: 'no_data',
+  DATA_SERVICE_DISABLED: 'data_service_disabled',
+  DATA_SERVICE_KEY_REFUSED: 'data_service_key_refused',
+  DATA_SERVICE_QUOTA_EXCEEDED: 'data_service_quota_exceeded',
   INTERNAL: 'internal_error',
 } as const;
 
@@ -43,12 +53,24 @@ export class KeyfobError extends Error {
     readonly code: ErrorCode,
     readonly statusCode: number,
     message: string,
-    options: { cause?: unknown; expose?: boolean; details?: Record<string, unknown> } = {},
+    options: {
+      cause?: unknown;
+      expose?: boolean;
+      details?: Record<string, unknown>;
+      /** Answer headers (RFC 6750's `WWW-Authenticate`). */
+      headers?: Record<string, string>;
+      /** Why, for the log only: what the answer must not tell the caller. */
+      logDetail?: string;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.expose = options.expose ?? statusCode < 500;
     this.details = options.details;
+    this.headers = options.headers;
+    this.logDetail = options.logDetail;
   }
 
   readonly details: Record<string, unknown> | undefined;
+  readonly headers: Record<string, string> | undefined;
+  readonly logDetail: string | undefined;
 }

@@ -20,6 +20,8 @@ export interface SignedIn {
   idToken: string;
   accessToken: string;
   refreshToken: string | undefined;
+  /** The ID token's claims (with userinfo's over them when it is read), for OIDC_SCOPES_CLAIM. */
+  claims: Record<string, unknown>;
 }
 
 async function clientAuthentication(settings: OidcSettings): Promise<oauth.ClientAuth> {
@@ -81,10 +83,12 @@ export function createOidcClient(settings: OidcSettings, timeoutMs: number) {
       });
       const claims = tokens.claims() as oauth.IDToken & { sid?: string; name?: string; email?: string };
       let { name, email } = claims;
+      let allClaims: Record<string, unknown> = { ...claims };
       if (settings.userinfo) {
         const info = await oauth.fetchUserInfo(config, tokens.access_token, claims.sub);
         name = typeof info.name === 'string' ? info.name : name;
         email = typeof info.email === 'string' ? info.email : email;
+        allClaims = { ...allClaims, ...info };
       }
       return {
         subject: claims.sub,
@@ -94,6 +98,7 @@ export function createOidcClient(settings: OidcSettings, timeoutMs: number) {
         idToken: tokens.id_token as string,
         accessToken: tokens.access_token,
         refreshToken: tokens.refresh_token,
+        claims: allClaims,
       };
     },
 

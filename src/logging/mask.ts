@@ -15,16 +15,26 @@ export const VIN_KEY = /^vin$/i;
 /** Query parameters of a URL that hold a credential or a one-time value. */
 const SENSITIVE_QUERY = /^(code|state|code_verifier|access_token|refresh_token|id_token|token|key|client_secret|vin)$/i;
 
-/** Replaces the values of sensitive query parameters, keeping the URL's shape for debugging. */
+/** A path segment that is a VIN (`/api/vin/:vin/specs`): 17 characters, no I, O or Q. */
+const VIN_SEGMENT = /(?<=\/)[A-HJ-NPR-Z0-9]{17}(?=\/|$)/gi;
+
+function maskPathVins(path: string): string {
+  return path.replace(VIN_SEGMENT, (vin) => maskVin(vin) as string);
+}
+
+/**
+ * Replaces the values of sensitive query parameters and masks VINs in the path, keeping the URL's shape for
+ * debugging.
+ */
 export function redactUrl(url: string): string {
   const queryStart = url.indexOf('?');
-  if (queryStart === -1) return url;
+  if (queryStart === -1) return maskPathVins(url);
   const params = new URLSearchParams(url.slice(queryStart + 1));
   const kept: string[] = [];
   for (const [name, value] of params) {
     kept.push(`${encodeURIComponent(name)}=${SENSITIVE_QUERY.test(name) ? '[redacted]' : encodeURIComponent(value)}`);
   }
-  return `${url.slice(0, queryStart)}?${kept.join('&')}`;
+  return `${maskPathVins(url.slice(0, queryStart))}?${kept.join('&')}`;
 }
 
 const PLAIN = 0;

@@ -1,7 +1,8 @@
 /**
  * Keyfob's Prometheus metrics (prom-client), one registry per app so several instances in one process (tests)
  * do not share counters. Labels are route templates (`/api/vehicles/:vehicleId/odometer`), statuses and outcome
- * names: never a user id, vehicle id, VIN or token.
+ * names: never a user id, vehicle id, VIN or token. Machine client ids are labels: the operator's authorization
+ * server issues them (a bounded set), and only a verified token's id is used.
  */
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
@@ -35,7 +36,7 @@ export function createMetrics() {
     }),
     rateLimited: new Counter({
       name: 'keyfob_rate_limited_total',
-      help: 'Requests refused with 429 by a rate limit, by area (auth, api) and key (ip, session)',
+      help: 'Requests refused with 429 by a rate limit, by area (auth, api) and key (ip, session, client)',
       labelNames: ['area', 'key'] as const,
       registers: [registry],
     }),
@@ -67,6 +68,24 @@ export function createMetrics() {
       name: 'keyfob_keepalive_runs_total',
       help: 'Keep-alive runs, by how they ended (completed, backed_off)',
       labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    machineRequests: new Counter({
+      name: 'keyfob_machine_requests_total',
+      help: "Machine clients' /api calls by client id (verified tokens; unverified otherwise), the route's scope and outcome",
+      labelNames: ['client_id', 'scope', 'outcome'] as const,
+      registers: [registry],
+    }),
+    machineJwksFetches: new Counter({
+      name: 'keyfob_machine_jwks_fetches_total',
+      help: "Fetches of the machine clients' authorization server key set (at most one a minute for unknown key ids)",
+      registers: [registry],
+    }),
+    dataServiceCalls: new Histogram({
+      name: 'keyfob_data_service_request_duration_seconds',
+      help: 'Calls to API-key data services (CarsXE), by service, route and outcome',
+      labelNames: ['service', 'route', 'outcome'] as const,
+      buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
   };

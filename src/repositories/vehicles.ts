@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/prisma-client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import type { VehicleDescription } from '../providers/provider-adapter.ts';
 import type { TokenVault } from '../vault/token-vault.ts';
 import type { DatabaseClient } from './database-client.ts';
@@ -14,6 +15,8 @@ export type GrantStatus = 'active' | 'reauth_required' | 'revoked';
 
 export interface OwnedVehicle {
   id: string;
+  /** The person whose vehicle it is (for a machine client's call, not the caller). */
+  userId: string;
   grantId: string;
   provider: string;
   /** `user`: reached with the consent's tokens; `fleet`: with the application's token (fleet clearance). */
@@ -35,10 +38,21 @@ export interface OwnedVehicle {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Who reaches a vehicle: its owner, or a machine client assigned the owner or the vehicle (machine_access). */
+export type Reach = { userId: string } | { machineClientId: string };
+
+function reachCondition(reach: Reach): Prisma.Sql {
+  return 'userId' in reach
+    ? Prisma.sql`v.user_id = ${reach.userId}::uuid`
+    : Prisma.sql`EXISTS (SELECT 1 FROM machine_access m
+                         WHERE m.client_id = ${reach.machineClientId} AND (m.user_id = v.user_id OR m.vehicle_id = v.id))`;
+}
 const vinSlot = (rowId: string) => ({ table: 'vehicles', column: 'vin_enc', rowId });
 
 interface ProxyRow {
   id: string;
+  user_id: string;
   grant_id: string;
   provider: string;
   kind: string;
@@ -179,26 +193,27 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
     },
 
     /**
-     * The proxy's one query: the user's vehicle with its connection's status, scopes and tokens. One round trip
-     * instead of three (vehicle, grant, tokens) on every proxied call.
+     * The proxy's one query: a vehicle in the caller's reach with its connection's status, scopes and tokens. One
+     * round trip instead of three (vehicle, grant, tokens) on every proxied call.
      */
-    async findOwnedWithTokens(
-      userId: string,
+    async findWithTokens(
+      reach: Reach,
       vehicleId: string,
     ): Promise<{ vehicle: OwnedVehicle; grant: GrantTokens } | null> {
       if (!UUID.test(vehicleId)) return null;
       const [row] = await db.$queryRaw<ProxyRow[]>`
-        SELECT v.id::text AS id, v.grant_id::text AS grant_id, v.provider, g.kind, v.provider_vehicle_id, v.make,
-               v.model, v.year, v.vin_last4, v.vin_enc, v.clearance_status, g.status::text AS status,
-               g.pending_approval, g.scopes, g.version, g.access_token_enc, g.refresh_token_enc, g.access_expires_at,
-               g.refresh_expires_at, g.provider_account_id
+        SELECT v.id::text AS id, v.user_id::text AS user_id, v.grant_id::text AS grant_id, v.provider, g.kind,
+               v.provider_vehicle_id, v.make, v.model, v.year, v.vin_last4, v.vin_enc, v.clearance_status,
+               g.status::text AS status, g.pending_approval, g.scopes, g.version, g.access_token_enc,
+               g.refresh_token_enc, g.access_expires_at, g.refresh_expires_at, g.provider_account_id
         FROM vehicles v JOIN grants g ON g.id = v.grant_id
-        WHERE v.id = ${vehicleId}::uuid AND v.user_id = ${userId}::uuid`;
+        WHERE v.id = ${vehicleId}::uuid AND ${reachCondition(reach)}`;
       if (!row) return null;
       const status = row.status as GrantStatus;
       return {
         vehicle: {
           id: row.id,
+          userId: row.user_id,
           grantId: row.grant_id,
           provider: row.provider,
           connectionKind: row.kind === 'fleet' ? 'fleet' : 'user',
@@ -228,9 +243,21 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
       };
     },
 
-    async listOwned(userId: string): Promise<OwnedVehicle[]> {
+    /** The vehicles in the caller's reach: a person's own, or those assigned to a machine client. */
+    async listInReach(reach: Reach): Promise<OwnedVehicle[]> {
+      if ('userId' in reach) return this.listOwned(reach.userId);
+      const ids = await db.$queryRaw<Array<{ id: string }>>`
+        SELECT v.id::text AS id FROM vehicles v WHERE ${reachCondition(reach)}`;
+      return this.listOwned(
+        undefined,
+        ids.map((row) => row.id),
+      );
+    },
+
+    /** A user's vehicles (or, with `ids`, those vehicles), oldest first. */
+    async listOwned(userId: string | undefined, ids?: string[]): Promise<OwnedVehicle[]> {
       const rows = await db.vehicle.findMany({
-        where: { userId },
+        where: userId !== undefined ? { userId } : { id: { in: ids ?? [] } },
         include: {
           grant: {
             select: { status: true, scopes: true, kind: true, pendingApproval: true, providerAccountId: true },
@@ -240,6 +267,7 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
       });
       return rows.map((row) => ({
         id: row.id,
+        userId: row.userId,
         grantId: row.grantId,
         provider: row.provider,
         connectionKind: row.grant.kind === 'fleet' ? 'fleet' : 'user',

@@ -12,7 +12,7 @@ import { type Config, loadConfig } from '../config/load-config.ts';
 import { prepareDatabase } from '../db/prepare-database.ts';
 import { fastifyLoggerOptions } from '../logging/logger-options.ts';
 import { sandboxOptionsFrom } from '../sandbox/options-from-config.ts';
-import { SIMULATORS } from '../sandbox/registry.ts';
+import { SIMULATORS, sandboxedSimulators } from '../sandbox/registry.ts';
 import { type RunningSandbox, startSandbox } from '../sandbox/start-sandbox.ts';
 import { answerClientError, httpServerFactory } from './http-server.ts';
 
@@ -70,7 +70,7 @@ export async function startKeyfob(options: {
   }
   let sandbox: RunningSandbox | undefined;
   try {
-    const sandboxed = config.sandboxedProviders;
+    const sandboxed = sandboxedSimulators(config);
     if (sandboxed.length > 0 && !options.useRunningSandbox) {
       sandbox = await startSandbox({
         ...sandboxOptionsFrom(config),

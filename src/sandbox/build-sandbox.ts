@@ -1,6 +1,6 @@
 /**
  * Builds the sandbox as its own Fastify app, with every simulator of registry.ts (Smartcar at the root paths,
- * High Mobility under /highmobility). Fault injection runs first on every request, so a test can make a token
+ * High Mobility under /highmobility, CarsXE under /carsxe). Fault injection runs first on every request, so a test can make a token
  * endpoint or an API slow, fail with an error in that provider's own shape, or drop the connection for the next N
  * calls.
  */

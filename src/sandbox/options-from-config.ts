@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/load-config.ts';
 import type { SandboxOptions } from './build-sandbox.ts';
-import { SIMULATORS } from './registry.ts';
+import { SIMULATORS, sandboxedSimulators } from './registry.ts';
 
 export function sandboxOptionsFrom(config: Config): SandboxOptions & { port: number } {
   const redirectUris = [`${config.publicUrl}/auth/callback`];
@@ -22,7 +22,7 @@ export function sandboxOptionsFrom(config: Config): SandboxOptions & { port: num
     },
     logLevel: config.logLevel === 'silent' ? 'silent' : 'warn',
   };
-  for (const name of config.sandboxedProviders) {
+  for (const name of sandboxedSimulators(config)) {
     const own = SIMULATORS[name].optionsFor(config, redirectUris);
     options.clients.push(...(own.clients ?? []));
     Object.assign(options.simulators ?? {}, own.simulators);

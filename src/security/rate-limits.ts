@@ -7,6 +7,7 @@
  *   counter increment per request, not a session-store read.
  * - Per session runs once the session is known, and counts only sessions the browser brought along (a request
  *   without one would get a fresh id, and a fresh allowance, each time).
+ * - Per machine client runs once its access token is verified, keyed by the token's `client_id`.
  * Two counters rather than one keyed on both: an attacker rotating cookies still meets the IP limit, and people
  * sharing one address (an office, a carrier NAT) each keep their own session allowance.
  */
@@ -17,7 +18,7 @@ import type { Config } from '../config/load-config.ts';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
 
 type Area = 'auth' | 'api';
-type KeyKind = 'ip' | 'session';
+type KeyKind = 'ip' | 'session' | 'client';
 type Check = (request: FastifyRequest) => void;
 
 function limiter(app: FastifyInstance, area: Area, kind: KeyKind, max: number, key: (r: FastifyRequest) => string) {
@@ -64,4 +65,12 @@ export function perSessionRateLimit(app: FastifyInstance, area: Area, max: numbe
   return (request) => {
     if (app.sessions.existing(request.session)) check(request);
   };
+}
+
+/** `/api`'s per-machine-client limit (the guide's example: one client calling `/history` over and over). */
+export function perMachineClientRateLimit(app: FastifyInstance, max: number): Check {
+  if (max === 0) return () => undefined;
+  return limiter(app, 'api', 'client', max, (request) =>
+    request.principal?.kind === 'machine' ? request.principal.clientId : '',
+  );
 }

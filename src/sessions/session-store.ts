@@ -18,6 +18,8 @@ export interface SessionFields {
   /** From the ID token (or userinfo): what /auth/session shows, nothing else of the claims. */
   displayName?: string;
   email?: string;
+  /** The Keyfob scopes the identity provider's `OIDC_SCOPES_CLAIM` named at sign-in (only when that is set). */
+  scopes?: string[];
 }
 
 declare module 'fastify' {

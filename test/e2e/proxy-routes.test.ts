@@ -151,7 +151,6 @@ test('only allowed headers cross the proxy, both ways', async (t) => {
     headers: {
       'sc-unit-system': 'imperial',
       'x-forwarded-host': 'evil.example',
-      authorization: 'Bearer browser-token',
       'x-custom': 'nope',
     },
   });
@@ -166,8 +165,15 @@ test('only allowed headers cross the proxy, both ways', async (t) => {
   assert.equal(received.headers['x-forwarded-host'], undefined);
   assert.equal(received.headers['x-custom'], undefined);
   assert.match(received.headers.authorization ?? '', /^Bearer [0-9a-f-]{36}$/);
-  assert.notEqual(received.headers.authorization, 'Bearer browser-token');
   assert.equal(received.headers['x-csrf'], undefined);
+  // A browser's own Authorization header beside its session is never forwarded: the call is refused as ambiguous.
+  const before = await sandboxCalls(keyfob);
+  const both = await browser.request('GET', `/api/vehicles/${tesla.id}/odometer`, {
+    headers: { authorization: 'Bearer browser-token' },
+  });
+  assert.equal(both.status, 400);
+  assert.equal(both.json.error, 'invalid_request');
+  assert.deepEqual(await sandboxCalls(keyfob), before);
 });
 
 test('upstream errors keep their status and Smartcar body; 429 keeps retry-after', async (t) => {

@@ -6,5 +6,6 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration: Record<string, unknown>);
     listen(port: number): Server;
     on(event: string, listener: (...args: unknown[]) => void): this;
+    use(middleware: (ctx: { path: string }, next: () => Promise<void>) => Promise<void>): this;
   }
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createAuditRepository } from '../../repositories/audit.ts';
 import { createGrantRepository } from '../../repositories/grants.ts';
+import { createMachineAccessRepository } from '../../repositories/machine-access.ts';
 import { createUserRepository } from '../../repositories/users.ts';
 import { createVehicleRepository } from '../../repositories/vehicles.ts';
 import { type AccessTokens, createAccessTokens } from '../../tokens/access-tokens.ts';
@@ -15,6 +16,7 @@ function createRepositories(app: FastifyInstance) {
     users: createUserRepository(app.db),
     grants,
     vehicles: createVehicleRepository(app.db, app.vault, grants),
+    machineAccess: createMachineAccessRepository(app.db),
     audit: createAuditRepository(app.db, app.sql, app.log, (result, events) =>
       app.metrics.auditWrites.inc({ result }, events),
     ),

@@ -1,60 +1,40 @@
 /**
- * `/api/vehicles`: the user's vehicles, disconnecting one, and the proxied vehicle endpoints. Every enabled
+ * `/api/vehicles`: the caller's vehicles, disconnecting one, and the proxied vehicle endpoints. Every enabled
  * provider's route table is served under the same paths; a call resolves the vehicle's provider and uses that
- * adapter's row. For a proxied call, after the session and CSRF checks of the parent: the vehicle must be the
- * user's (404, the same answer as for a vehicle that does not exist), its provider must have the route (404
- * not_supported_by_provider, naming it, and nothing is sent), its connection alive (401 reauth_required with a
- * login URL) and, for a fleet vehicle, cleared (409 not_cleared), the route's scope granted (403
- * insufficient_scope); then the call goes upstream. Each proxied call writes an audit event.
+ * adapter's row. For a proxied call, after the parent's authentication and the route's Keyfob scope: the vehicle
+ * must be in the caller's reach (404, the same answer as for a vehicle that does not exist), its provider must have
+ * the route (404 not_supported_by_provider, naming it, and nothing is sent), its connection alive (401
+ * reauth_required with a login URL) and, for a fleet vehicle, cleared (409 not_cleared), the provider's permission
+ * granted (403 insufficient_scope); then the call goes upstream. Each proxied call writes an audit event.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { auditClientId, principalOf } from '../../access/principal.ts';
+import { requireScopes } from '../../access/require-scope.ts';
+import { type KeyfobScope, scopeOfRoute } from '../../access/scope-table.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import type { ProviderAdapter, ProxyRoute } from '../../providers/provider-adapter.ts';
 import { assertScopes, requiredScopes } from '../../proxy/check-scopes.ts';
 import { createGetCoalescer } from '../../proxy/coalesce-gets.ts';
 import { forward } from '../../proxy/forward.ts';
-import type { GrantTokens } from '../../repositories/grants.ts';
 import type { OwnedVehicle } from '../../repositories/vehicles.ts';
-import { sessionUserId } from '../../security/require-session.ts';
-import { loginUrlFor, reauthRequired } from '../../tokens/access-tokens.ts';
 import { browserVehicles, vehicleListSchema } from '../auth/session.ts';
+import { assertReachable, vehicleParams as params, reachOf, vehicleInReach } from './vehicle-reach.ts';
 
-const params = {
-  type: 'object',
-  required: ['vehicleId'],
-  // Keyfob's own vehicle ids are UUIDs: anything else (dots, slashes, encodings) is refused before any lookup.
-  properties: { vehicleId: { type: 'string', pattern: '^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$' } },
-} as const;
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    auditVehicleId?: string;
-  }
+/** The Keyfob scopes a batch needs besides its own: each sub-path's, as if it were called alone. */
+function batchScopes(route: ProxyRoute, body: unknown): KeyfobScope[] {
+  return (route.batchPaths?.(body) ?? []).flatMap((path) => {
+    try {
+      return [scopeOfRoute('GET', `/api/vehicles/:vehicleId${path === '/' ? '/attributes' : path}`)];
+    } catch {
+      // Not a readable endpoint: requiredScopes answers it 400 with its name.
+      return [];
+    }
+  });
 }
 
 export default async function vehicleRoutes(app: FastifyInstance) {
-  async function ownedVehicle(request: FastifyRequest): Promise<{ vehicle: OwnedVehicle; grant: GrantTokens }> {
-    const { vehicleId } = request.params as { vehicleId: string };
-    const userId = sessionUserId(request);
-    const found = await app.proxyLookups.get(userId, vehicleId, () =>
-      app.repos.vehicles.findOwnedWithTokens(userId, vehicleId),
-    );
-    if (!found) throw new KeyfobError(ERROR_CODES.NOT_FOUND, 404, 'no such vehicle');
-    request.auditVehicleId = found.vehicle.id;
-    return found;
-  }
-
-  function assertReachable(vehicle: OwnedVehicle) {
-    if (vehicle.grantStatus !== 'active') throw reauthRequired(loginUrlFor(vehicle.provider));
-    if (vehicle.connectionKind === 'fleet' && vehicle.clearanceStatus !== 'approved') {
-      throw new KeyfobError(
-        ERROR_CODES.NOT_CLEARED,
-        409,
-        `this fleet vehicle's clearance is ${vehicle.clearanceStatus ?? 'unknown'}, not approved`,
-        { details: { clearanceStatus: vehicle.clearanceStatus } },
-      );
-    }
-  }
+  const ownedVehicle = (request: Parameters<typeof vehicleInReach>[1]) => vehicleInReach(app, request);
+  const { enforceTokenLifetime } = app.config.access.machine ?? { enforceTokenLifetime: false };
 
   const notSupported = (adapter: ProviderAdapter, method: string, path: string) =>
     new KeyfobError(
@@ -70,11 +50,12 @@ export default async function vehicleRoutes(app: FastifyInstance) {
   app.addHook('onResponse', (request, reply, done) => {
     // Read once: Fastify builds a new routeOptions object on every access.
     const endpoint = request.routeOptions.url;
-    if (!endpoint?.includes(':vehicleId') || !request.session?.userId) return done();
+    // A machine client's calls are audited by the /api hooks, refused ones included.
+    if (!endpoint?.includes(':vehicleId') || request.principal?.kind !== 'person') return done();
     app.repos.audit.enqueue({
-      userId: request.session.userId,
+      userId: request.principal.userId,
       vehicleId: request.auditVehicleId ?? null,
-      clientId: 'dashboard',
+      clientId: auditClientId(request.principal),
       action: 'proxy',
       endpoint,
       method: request.method,
@@ -90,7 +71,7 @@ export default async function vehicleRoutes(app: FastifyInstance) {
     '/',
     { schema: { response: { 200: { type: 'object', properties: { vehicles: vehicleListSchema } } } } },
     async (request) => ({
-      vehicles: await browserVehicles(app, sessionUserId(request)),
+      vehicles: await browserVehicles(app, reachOf(request), principalOf(request).scopes),
     }),
   );
 
@@ -115,9 +96,9 @@ export default async function vehicleRoutes(app: FastifyInstance) {
     });
     await app.db.$transaction(async (tx) => {
       await app.repos.vehicles.remove(vehicle.id, tx);
-      await app.repos.grants.retireUnused(sessionUserId(request), tx);
+      await app.repos.grants.retireUnused(vehicle.userId, tx);
     });
-    await app.bus.publish({ kind: 'user', id: sessionUserId(request) });
+    await app.bus.publish({ kind: 'user', id: vehicle.userId });
     return { disconnected: true };
   });
 
@@ -155,6 +136,8 @@ export default async function vehicleRoutes(app: FastifyInstance) {
         const route = byProvider.get(adapter.name);
         if (!route) throw notSupported(adapter, shape.method, shape.path);
         assertReachable(vehicle);
+        const principal = principalOf(request);
+        if (route.batchPaths) requireScopes(principal, batchScopes(route, request.body), { enforceTokenLifetime });
         assertScopes(vehicle.scopes, requiredScopes(route, request.body));
         const answered = await forward({
           request,
@@ -167,7 +150,11 @@ export default async function vehicleRoutes(app: FastifyInstance) {
           accessTokens: app.accessTokens,
           appTokens: app.appTokens,
           timeoutMs: app.config.upstreamTimeoutMs,
-          coalesce: { coalescer, userId: sessionUserId(request) },
+          // Identical GETs share an answer only within one caller: a person, or one machine client.
+          coalesce: {
+            coalescer,
+            userId: principal.kind === 'person' ? principal.userId : `machine:${principal.clientId}`,
+          },
           observeUpstream: (status, seconds) => app.metrics.upstream.observe({ route: route.path, status }, seconds),
         });
         // Data flowing for a consent that awaited the carmaker: it is confirmed, on every instance.

@@ -2,11 +2,12 @@
  * Sign-in at the OpenID Connect identity provider: the start (`/auth/login` without `provider`) and the end (the
  * callback of a pending login that went to the identity provider). The user is keyed by (issuer, `sub`), never by
  * email; the session id is renewed; the provider's tokens are kept encrypted with the sign-in record, which
- * back-channel logout finds by `sid` or `sub`. The session keeps the display name and email, nothing else of the
- * claims.
+ * back-channel logout finds by `sid` or `sub`. The session keeps the display name and email, and the scopes of
+ * OIDC_SCOPES_CLAIM when that is set, nothing else of the claims.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oauth from 'openid-client';
+import { scopesFromClaims } from '../../access/person-scopes.ts';
 import { addPendingLogin, type PendingLogin } from '../../connect/pending-logins.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { updateSession } from '../../sessions/session-timeouts.ts';
@@ -96,6 +97,12 @@ export async function finishOidcSignIn(
     ...(signedIn.name ? { displayName: signedIn.name } : {}),
     ...(signedIn.email ? { email: signedIn.email } : {}),
   });
+  const claim = app.config.access.oidcScopesClaim;
+  if (claim) {
+    const scopes = scopesFromClaims(signedIn.claims, claim);
+    updateSession(request.session, { scopes });
+    if (scopes.length === 0) request.log.warn({ claim }, 'the identity provider named no Keyfob scope for this person');
+  }
   await audit('signed_in', 302, userId);
   return reply.redirect(pending.returnTo, 302);
 }

@@ -4,8 +4,11 @@
  * can use, status) and when the session ends. Never a token, a provider grant id or a full VIN.
  */
 import type { FastifyInstance } from 'fastify';
+import { personPrincipal } from '../../access/person-scopes.ts';
+import { type KeyfobScope, scopeOfRoute } from '../../access/scope-table.ts';
+import { CARSXE_VEHICLE_ROUTES } from '../../data-services/carsxe/carsxe-routes.ts';
 import { requiredScopes } from '../../proxy/check-scopes.ts';
-import type { OwnedVehicle } from '../../repositories/vehicles.ts';
+import type { OwnedVehicle, Reach } from '../../repositories/vehicles.ts';
 import { sessionEndsAt } from '../../sessions/session-timeouts.ts';
 
 const vehicleSchema = {
@@ -50,9 +53,9 @@ function statusOf(vehicle: OwnedVehicle): string {
 
 export const vehicleListSchema = { type: 'array', items: vehicleSchema } as const;
 
-/** The browser-safe view of a user's vehicles, shared by /auth/session and /api/vehicles. */
-export async function browserVehicles(app: FastifyInstance, userId: string) {
-  const vehicles = await app.repos.vehicles.listOwned(userId);
+/** The browser-safe view of the vehicles in reach, shared by /auth/session and /api/vehicles. */
+export async function browserVehicles(app: FastifyInstance, reach: Reach, callerScopes: readonly KeyfobScope[]) {
+  const vehicles = await app.repos.vehicles.listInReach(reach);
   return vehicles.map((vehicle) => ({
     id: vehicle.id,
     provider: vehicle.provider,
@@ -62,19 +65,35 @@ export async function browserVehicles(app: FastifyInstance, userId: string) {
     // Only the last four characters are stored in clear; the rest of a 17-character VIN shows as stars.
     vin: vehicle.vinLast4 ? `${'*'.repeat(13)}${vehicle.vinLast4}` : null,
     scopes: vehicle.scopes,
-    features: featuresOf(app, vehicle),
+    features: featuresOf(app, vehicle, callerScopes),
     status: statusOf(vehicle),
     clearanceStatus: vehicle.clearanceStatus,
   }));
 }
 
-/** `GET /odometer`, `POST /security` ...: the routes of the vehicle's provider whose scope its connection holds. */
-function featuresOf(app: FastifyInstance, vehicle: OwnedVehicle): string[] {
+/**
+ * `GET /odometer`, `POST /security`, `GET /specs` ...: the routes this vehicle can use for this caller. A provider
+ * route needs the caller's Keyfob scope and the connection's permission; a CarsXE route the caller's scope, CarsXE
+ * configured and the vehicle's VIN on record.
+ */
+function featuresOf(app: FastifyInstance, vehicle: OwnedVehicle, callerScopes: readonly KeyfobScope[]): string[] {
   const adapter = app.providers.get(vehicle.provider);
   if (!adapter) return [];
-  return adapter.routes
-    .filter((route) => !route.batchPaths && requiredScopes(route, undefined).every((s) => vehicle.scopes.includes(s)))
+  const callerMay = (method: string, path: string) =>
+    callerScopes.includes(scopeOfRoute(method, `/api/vehicles/:vehicleId${path}`));
+  const provided = adapter.routes
+    .filter(
+      (route) =>
+        !route.batchPaths &&
+        callerMay(route.method, route.path) &&
+        requiredScopes(route, undefined).every((s) => vehicle.scopes.includes(s)),
+    )
     .map((route) => `${route.method} ${route.path}`);
+  const data =
+    app.config.carsxe && vehicle.vinLast4
+      ? CARSXE_VEHICLE_ROUTES.filter((route) => callerMay('GET', route.path)).map((route) => `GET ${route.path}`)
+      : [];
+  return [...provided, ...data];
 }
 
 /** The enabled providers, in the configured order, as the dashboard offers them. */
@@ -102,6 +121,8 @@ export function sessionRoute(app: FastifyInstance) {
                 additionalProperties: false,
                 properties: { id: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } },
               },
+              /** The Keyfob scopes this person holds (README: Scopes). */
+              scopes: { type: 'array', items: { type: 'string' } },
               vehicles: vehicleListSchema,
               expiresAt: { type: 'string' },
             },
@@ -116,6 +137,7 @@ export function sessionRoute(app: FastifyInstance) {
       if (!userId || createdAt === undefined) return { authenticated: false, signIn, providers };
       const { idleTimeoutSeconds, absoluteTimeoutSeconds } = app.config.session;
       const expiresAt = sessionEndsAt(request.session, idleTimeoutSeconds * 1000, absoluteTimeoutSeconds * 1000);
+      const person = personPrincipal(request.session, app.config.access);
       return {
         authenticated: true,
         signIn,
@@ -125,7 +147,8 @@ export function sessionRoute(app: FastifyInstance) {
           ...(request.session.displayName ? { name: request.session.displayName } : {}),
           ...(request.session.email ? { email: request.session.email } : {}),
         },
-        vehicles: await browserVehicles(app, userId),
+        scopes: [...person.scopes],
+        vehicles: await browserVehicles(app, { userId }, person.scopes),
         expiresAt: new Date(expiresAt).toISOString(),
       };
     },

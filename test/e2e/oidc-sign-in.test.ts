@@ -199,3 +199,34 @@ test('client authentication: private_key_jwt', async (t) => {
   assert.equal(callback.headers.get('location'), '/');
   assert.equal((await browser.request('GET', '/auth/session')).json.authenticated, true);
 });
+
+test("OIDC_SCOPES_CLAIM: a person holds the scopes the identity provider's claim names, within USER_SCOPES", async (t) => {
+  const { keyfob } = await keyfobWithIdentityProvider(t, {
+    roles: { dana: ['vehicle.read_list', 'vehicle.read_status', 'vehicle.write_command', 'admin'], eve: [] },
+    env: {
+      OIDC_USERINFO: 'true',
+      OIDC_SCOPES_CLAIM: 'realm_access.roles',
+      USER_SCOPES: 'vehicle.read_list vehicle.read_status vehicle.read_location',
+    },
+  });
+  const signedIn = async (account: string) => {
+    const { browser, back } = await signIn(keyfob, account);
+    await browser.request('GET', `${back.pathname}${back.search}`, { csrf: false });
+    const callback = await browser.connect({ account: ALEX_ACCOUNT });
+    assert.equal(callback.status, 302);
+    return browser;
+  };
+  const dana = await signedIn('dana');
+  const session = (await dana.request('GET', '/auth/session')).json;
+  // write_command is in the claim but not in USER_SCOPES; read_location in USER_SCOPES but not in the claim.
+  assert.deepEqual(session.scopes, ['vehicle.read_list', 'vehicle.read_status']);
+  const tesla = session.vehicles.find((vehicle: { make: string }) => vehicle.make === 'TESLA');
+  assert.equal((await dana.request('GET', `/api/vehicles/${tesla.id}/odometer`)).status, 200);
+  assert.equal((await dana.request('GET', `/api/vehicles/${tesla.id}/location`)).status, 403);
+  const lock = await dana.request('POST', `/api/vehicles/${tesla.id}/security`, { body: { action: 'LOCK' } });
+  assert.deepEqual([lock.status, lock.json.missingScopes], [403, ['vehicle.write_command']]);
+  // A person the claim names nothing for holds nothing.
+  const eve = await signedIn('eve');
+  assert.deepEqual((await eve.request('GET', '/auth/session')).json.scopes, []);
+  assert.equal((await eve.request('GET', '/api/vehicles')).status, 403);
+});

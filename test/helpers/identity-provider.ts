@@ -34,6 +34,8 @@ export async function startIdentityProvider(
     /** Keyfob's public key, for private_key_jwt. */
     clientPublicKey?: KeyObject;
     idTokenAlg?: 'RS256' | 'ES256';
+    /** Each account's `realm_access.roles` (Keycloak's shape), a profile claim, for OIDC_SCOPES_CLAIM. */
+    roles?: Record<string, string[]>;
   } = {},
 ) {
   const [port, providerPort] = [await freePort(), await freePort()];
@@ -64,7 +66,7 @@ export async function startIdentityProvider(
     // The provider refuses to call loopback addresses (its SSRF protection); here Keyfob listens on loopback.
     fetch: (url: string, init: RequestInit & { dispatcher?: unknown }) =>
       fetch(url, { ...init, dispatcher: undefined } as RequestInit),
-    claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
+    claims: { openid: ['sub'], profile: ['name', 'realm_access'], email: ['email', 'email_verified'] },
     features: {
       devInteractions: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -72,7 +74,13 @@ export async function startIdentityProvider(
     },
     findAccount: async (_ctx: unknown, sub: string) => ({
       accountId: sub,
-      claims: async () => ({ sub, name: `Staff ${sub}`, email: `${sub}@fleet.example`, email_verified: true }),
+      claims: async () => ({
+        sub,
+        name: `Staff ${sub}`,
+        email: `${sub}@fleet.example`,
+        email_verified: true,
+        ...(options.roles?.[sub] ? { realm_access: { roles: options.roles[sub] } } : {}),
+      }),
     }),
   } as ConstructorParameters<typeof Provider>[1]);
   // What the provider reports about its own deliveries and failures, for the tests' messages.

@@ -192,3 +192,33 @@ test('OIDC settings: the issuer needs a client id and its credential; nothing of
   );
   assert.equal((await loadConfig({ DATA_DIR: dir })).config.oidc, undefined);
 });
+
+test('machine clients: never none or an HMAC, an audience with the issuer; scopes only from the table', async (t) => {
+  const dataDir = await tempDir(t);
+  const problems = await problemsOf({
+    DATA_DIR: dataDir,
+    MACHINE_ISSUER: 'https://as.example.com',
+    MACHINE_ALGORITHMS: 'RS256,HS256,none',
+    USER_SCOPES: 'vehicle.read_list vehicle.teleport',
+    OIDC_SCOPES_CLAIM: 'roles',
+  });
+  assert.match(problems.MACHINE_ALGORITHMS ?? '', /never none or an HMAC; got HS256, none/);
+  assert.match(problems.MACHINE_AUDIENCE ?? '', /required with MACHINE_ISSUER/);
+  assert.match(problems.USER_SCOPES ?? '', /unknown: vehicle.teleport/);
+  assert.match(problems.OIDC_SCOPES_CLAIM ?? '', /with OIDC_ISSUER/);
+  assert.match(
+    (await problemsOf({ DATA_DIR: dataDir, MACHINE_AUDIENCE: 'x' })).MACHINE_AUDIENCE ?? '',
+    /with MACHINE_ISSUER/,
+  );
+  const { config } = await loadConfig({
+    DATA_DIR: dataDir,
+    MACHINE_ISSUER: 'https://as.example.com',
+    MACHINE_AUDIENCE: 'https://keyfob.example.com/api',
+  });
+  assert.deepEqual(config.access.machine?.algorithms, ['RS256', 'ES256', 'PS256', 'EdDSA']);
+  assert.equal(config.access.machine?.requireTyp, true);
+  assert.equal(config.access.userScopes.length, 11, 'people hold every scope by default');
+  assert.equal(config.carsxe?.sandboxed, true, 'CarsXE runs against the sandbox without a key outside production');
+  const real = await loadConfig({ DATA_DIR: dataDir, CARSXE_API_KEY: 'k'.repeat(32) });
+  assert.deepEqual(real.config.carsxe, { apiKey: 'k'.repeat(32), apiUrl: 'https://api.carsxe.com', sandboxed: false });
+});

@@ -4,12 +4,15 @@
  * appears in anything the browser saw (bodies, headers, cookies), in the database in plaintext, or in the logs;
  * neither do the client secrets or the assertion's private key; nor does a full VIN in the database or the logs.
  * A second run signs in with an OpenID Connect identity provider (the real oidc-provider) and holds its tokens and
- * client secret to the same rule.
+ * client secret to the same rule. The first run also reads CarsXE data (its API key is held to the rule too) and
+ * has a machine client call with JWT access tokens (held to it as well, forged ones included).
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
+import { ALL_SCOPES } from '../../src/access/scope-table.ts';
 import { fleetClearanceOf, fleetCommands } from '../../src/fleet/clearance-commands.ts';
+import { KEYFOB_RESOURCE, startAuthorizationServer } from '../helpers/authorization-server.ts';
 import { Browser } from '../helpers/browser.ts';
 import {
   ALEX_ACCOUNT,
@@ -27,10 +30,15 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
   const privateKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     .privateKey.export({ type: 'pkcs8', format: 'pem' })
     .toString();
+  const authorizationServer = await startAuthorizationServer(t, {
+    clients: [{ id: 'fleet-job', scopes: [...ALL_SCOPES] }],
+  });
   const keyfob = await startKeyfobUnderTest(t, {
     LOG_LEVEL: 'trace',
     HIGHMOBILITY_PRIVATE_KEY: privateKeyPem,
     HIGHMOBILITY_PRIVATE_KEY_ID: 'leak-test-key',
+    MACHINE_ISSUER: authorizationServer.issuer,
+    MACHINE_AUDIENCE: KEYFOB_RESOURCE,
   });
   const browsers: Browser[] = [];
   const alex = await connectedBrowser(keyfob, { account: ALEX_ACCOUNT });
@@ -53,6 +61,26 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
   await alex.browser.request('POST', `/api/vehicles/${tesla}/batch`, {
     body: { requests: [{ path: '/vin' }, { path: '/odometer' }] },
   });
+  // CarsXE, by vehicle for the browser; by vehicle and by VIN for a machine client, with good and forged tokens.
+  for (const path of ['/specs', '/history', '/recalls', '/market-value']) {
+    assert.equal((await alex.browser.request('GET', `/api/vehicles/${tesla}${path}`)).status, 200, path);
+  }
+  await alex.browser.request('GET', '/api/obd-codes/P0420');
+  await keyfob.app.repos.machineAccess.grant('fleet-job', { userId: alex.session.user.id });
+  const machineTokens = [
+    await authorizationServer.token('fleet-job', [...ALL_SCOPES]),
+    await authorizationServer.token('fleet-job', ['vehicle.read_list']),
+    await authorizationServer.forge({ scope: 'vehicle.read_status' }, { key: 'foreign' }),
+  ];
+  for (const token of machineTokens) {
+    for (const path of [
+      `/api/vehicles/${tesla}/odometer`,
+      `/api/vehicles/${tesla}/history`,
+      `/api/vin/${VINS[0]}/specs`,
+    ]) {
+      await fetch(`${keyfob.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    }
+  }
   // High Mobility: a consented car beside the Smartcar ones, a pending BMW, and a fleet car by assertion.
   await alex.browser.connectHighMobility({ vehicle: HM_CARS.alexRav4 });
   await sam.browser.connectHighMobility({ vehicle: HM_CARS.samBmw });
@@ -110,17 +138,27 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
   const keyLines = privateKeyPem.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----'));
   const clientSecret = keyfob.config.smartcar.clientSecret;
   const hmClientSecret = keyfob.config.highmobility.clientSecret;
-  const forbidden = [...secrets, clientSecret, hmClientSecret, ...keyLines, ...VINS];
+  const carsxeKey = keyfob.config.carsxe?.apiKey as string;
+  const forbidden = [...secrets, clientSecret, hmClientSecret, carsxeKey, ...machineTokens, ...keyLines, ...VINS];
 
   // The browser may read its own car's VIN through /api/vehicles/:id/vin (the owner asked for it); every other
   // answer masks it, which /auth/session's test checks. Tokens, codes, verifiers and the client secret: never.
   const seen = browsers.map((browser) => browser.everythingSeen()).join('\n');
-  for (const secret of [...secrets, clientSecret, hmClientSecret, ...keyLines]) {
+  for (const secret of [...secrets, clientSecret, hmClientSecret, carsxeKey, ...keyLines]) {
     const at = seen.indexOf(secret);
     assert.ok(at === -1, `the browser saw ${secret.slice(0, 6)}… in: ${seen.slice(Math.max(0, at - 300), at + 60)}`);
   }
 
-  const tables = ['users', 'identities', 'grants', 'vehicles', 'audit_events', 'app_tokens', '_prisma_migrations'];
+  const tables = [
+    'users',
+    'identities',
+    'grants',
+    'vehicles',
+    'audit_events',
+    'app_tokens',
+    'machine_access',
+    '_prisma_migrations',
+  ];
   const rows: unknown[] = [];
   for (const table of tables)
     rows.push(

@@ -5,7 +5,8 @@
  * Where a request goes:
  *   /                      routes/dashboard   the dashboard page and its files
  *   /auth/*                routes/auth        login, callback, session, logout, back-channel logout
- *   /api/*                 routes/api         the user's vehicles and the proxied provider API
+ *   /api/*                 routes/api         vehicles, the proxied provider API and CarsXE data, for people
+ *                                             (session) and machine clients (bearer token): access/ decides which
  *   /healthz               routes/health
  *   /metrics               routes/metrics     Prometheus counters (no user, vehicle or token in any label)
  */

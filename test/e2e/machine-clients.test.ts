@@ -5,6 +5,7 @@
  * assignment, a session cookie beside a token refused, audit, metrics and the per-client rate limit.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { ALL_SCOPES } from '../../src/access/scope-table.ts';
@@ -13,10 +14,14 @@ import { ALEX_ACCOUNT, connectedBrowser, sandboxCalls } from '../helpers/connect
 import { startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
 
 async function machineSetup(t: TestContext, env: NodeJS.ProcessEnv = {}) {
+  // Client ids of this test alone: rate-limit counters live in the Redis every test file shares.
+  const suffix = randomUUID().slice(0, 8);
+  const fleetJob = `fleet-job-${suffix}`;
+  const otherJob = `other-job-${suffix}`;
   const server = await startAuthorizationServer(t, {
     clients: [
-      { id: 'fleet-job', scopes: [...ALL_SCOPES] },
-      { id: 'other-job', scopes: [...ALL_SCOPES] },
+      { id: fleetJob, scopes: [...ALL_SCOPES] },
+      { id: otherJob, scopes: [...ALL_SCOPES] },
     ],
   });
   const keyfob = await startKeyfobUnderTest(t, {
@@ -26,7 +31,7 @@ async function machineSetup(t: TestContext, env: NodeJS.ProcessEnv = {}) {
   });
   const alex = await connectedBrowser(keyfob, { account: ALEX_ACCOUNT });
   const userId = alex.session.user.id as string;
-  await keyfob.app.repos.machineAccess.grant('fleet-job', { userId });
+  await keyfob.app.repos.machineAccess.grant(fleetJob, { userId });
   const call = async (token: string, method: string, path: string, body?: unknown) => {
     const response = await fetch(`${keyfob.url}${path}`, {
       method,
@@ -39,7 +44,7 @@ async function machineSetup(t: TestContext, env: NodeJS.ProcessEnv = {}) {
     const text = await response.text();
     return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
   };
-  return { server, keyfob, alex, userId, tesla: alex.byMake('TESLA').id as string, call };
+  return { server, keyfob, alex, userId, fleetJob, otherJob, tesla: alex.byMake('TESLA').id as string, call };
 }
 
 /** One route per scope of the table, as a machine client would call it. */
@@ -59,7 +64,7 @@ function routesByScope(vehicle: string): Record<string, [string, string, unknown
 }
 
 test('a machine client: each scope opens its routes and nothing else, with RFC 6750 answers', async (t) => {
-  const { server, tesla, call } = await machineSetup(t);
+  const { server, tesla, call, fleetJob } = await machineSetup(t);
   const routes = routesByScope(tesla);
   assert.deepEqual(
     Object.keys(routes).sort(),
@@ -67,31 +72,31 @@ test('a machine client: each scope opens its routes and nothing else, with RFC 6
     'every scope but disconnecting has a route here (that one is tested below)',
   );
   for (const [scope, [method, path, body]] of Object.entries(routes)) {
-    const allowed = await call(await server.token('fleet-job', [scope]), method, path, body);
+    const allowed = await call(await server.token(fleetJob, [scope]), method, path, body);
     assert.equal(allowed.status, 200, `${scope} opens ${method} ${path}: ${JSON.stringify(allowed.json)}`);
     const others = ALL_SCOPES.filter((other) => other !== scope);
-    const refused = await call(await server.token('fleet-job', others), method, path, body);
+    const refused = await call(await server.token(fleetJob, others), method, path, body);
     assert.equal(refused.status, 403, `${method} ${path} without ${scope}`);
     assert.equal(refused.json.error, 'insufficient_scope');
     assert.equal(refused.headers.get('www-authenticate'), `Bearer error="insufficient_scope", scope="${scope}"`);
   }
   // A batch needs, besides its own scope, each read it names.
   const batch = { requests: [{ path: '/odometer' }, { path: '/location' }] };
-  const statusOnly = await server.token('fleet-job', ['vehicle.read_status']);
+  const statusOnly = await server.token(fleetJob, ['vehicle.read_status']);
   const refusedBatch = await call(statusOnly, 'POST', `/api/vehicles/${tesla}/batch`, batch);
   assert.equal(refusedBatch.status, 403);
   assert.match(refusedBatch.headers.get('www-authenticate') ?? '', /scope="vehicle.read_location"/);
-  const both = await server.token('fleet-job', ['vehicle.read_status', 'vehicle.read_location']);
+  const both = await server.token(fleetJob, ['vehicle.read_status', 'vehicle.read_location']);
   assert.equal((await call(both, 'POST', `/api/vehicles/${tesla}/batch`, batch)).status, 200);
   // No cookie, no CSRF header, and the list shows the assigned user's vehicles, VINs masked.
-  const list = await call(await server.token('fleet-job', ['vehicle.read_list']), 'GET', '/api/vehicles');
+  const list = await call(await server.token(fleetJob, ['vehicle.read_list']), 'GET', '/api/vehicles');
   assert.ok(list.json.vehicles.length >= 1);
   for (const vehicle of list.json.vehicles) assert.match(vehicle.vin ?? '*', /^\*+/);
   // Disconnecting takes its own scope.
   const noDisconnect = await call(statusOnly, 'DELETE', `/api/vehicles/${tesla}`);
   assert.equal(noDisconnect.status, 403);
   const disconnect = await call(
-    await server.token('fleet-job', ['vehicle.write_connection']),
+    await server.token(fleetJob, ['vehicle.write_connection']),
     'DELETE',
     `/api/vehicles/${tesla}`,
   );
@@ -99,14 +104,14 @@ test('a machine client: each scope opens its routes and nothing else, with RFC 6
 });
 
 test('tokens that are expired, early, misdirected, forged or mistyped are 401 invalid_token, saying nothing more', async (t) => {
-  const { server, keyfob, tesla, call } = await machineSetup(t);
+  const { server, keyfob, tesla, call, fleetJob } = await machineSetup(t);
   const now = Math.floor(Date.now() / 1000);
   const scope = 'vehicle.read_status';
   const publicKey = server.publicRsaJwk();
   const hmacWithPublicKey = await new SignJWT({
     iss: server.issuer,
     aud: KEYFOB_RESOURCE,
-    client_id: 'fleet-job',
+    client_id: fleetJob,
     iat: now,
     exp: now + 300,
     scope,
@@ -116,22 +121,22 @@ test('tokens that are expired, early, misdirected, forged or mistyped are 401 in
   const unsigned = (claims: Record<string, unknown>) =>
     `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: 'es-1' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
   const bad: Record<string, string> = {
-    expired: await server.forge({ scope, iat: now - 900, exp: now - 600 }),
-    'not yet valid': await server.forge({ scope, nbf: now + 600 }),
-    'issued in the future': await server.forge({ scope, iat: now + 600, exp: now + 900 }),
-    'another audience': await server.forge({ scope, aud: 'https://other.example/api' }),
-    'another issuer': await server.forge({ scope, iss: 'https://evil.example' }),
-    'an unknown key': await server.forge({ scope }, { key: 'foreign' }),
+    expired: await server.forge({ client_id: fleetJob, scope, iat: now - 900, exp: now - 600 }),
+    'not yet valid': await server.forge({ client_id: fleetJob, scope, nbf: now + 600 }),
+    'issued in the future': await server.forge({ client_id: fleetJob, scope, iat: now + 600, exp: now + 900 }),
+    'another audience': await server.forge({ client_id: fleetJob, scope, aud: 'https://other.example/api' }),
+    'another issuer': await server.forge({ client_id: fleetJob, scope, iss: 'https://evil.example' }),
+    'an unknown key': await server.forge({ client_id: fleetJob, scope }, { key: 'foreign' }),
     'alg none': unsigned({
       iss: server.issuer,
       aud: KEYFOB_RESOURCE,
-      client_id: 'fleet-job',
+      client_id: fleetJob,
       iat: now,
       exp: now + 300,
       scope,
     }),
     'HS256 keyed with the public key': hmacWithPublicKey,
-    'the wrong typ': await server.forge({ scope }, { header: { typ: 'JWT' } }),
+    'the wrong typ': await server.forge({ client_id: fleetJob, scope }, { header: { typ: 'JWT' } }),
     'no client_id': await server.forge({ scope, client_id: undefined }),
     garbage: 'not.a.jwt',
   };
@@ -145,9 +150,16 @@ test('tokens that are expired, early, misdirected, forged or mistyped are 401 in
   }
   assert.deepEqual(await sandboxCalls(keyfob), before, 'nothing reached the provider');
   // The same token as the server issues it passes, so each refusal above is the one change.
-  assert.equal((await call(await server.forge({ scope }), 'GET', `/api/vehicles/${tesla}/odometer`)).status, 200);
+  assert.equal(
+    (await call(await server.forge({ client_id: fleetJob, scope }), 'GET', `/api/vehicles/${tesla}/odometer`)).status,
+    200,
+  );
   // A token living longer than a scope's sensitivity allows: fine for status (an hour), not for location (15 min).
-  const hourLong = await server.forge({ scope: `${scope} vehicle.read_location`, exp: now + 3600 });
+  const hourLong = await server.forge({
+    client_id: fleetJob,
+    scope: `${scope} vehicle.read_location`,
+    exp: now + 3600,
+  });
   assert.equal((await call(hourLong, 'GET', `/api/vehicles/${tesla}/odometer`)).status, 200);
   assert.equal((await call(hourLong, 'GET', `/api/vehicles/${tesla}/location`)).status, 401);
   // Not a bearer token at all.
@@ -159,15 +171,17 @@ test('tokens that are expired, early, misdirected, forged or mistyped are 401 in
 });
 
 test('unknown key ids fetch the key set once, not once per token', async (t) => {
-  const { server, tesla, call } = await machineSetup(t);
+  const { server, tesla, call, fleetJob } = await machineSetup(t);
   const first = server.jwksRequests();
   const forged = await Promise.all(
-    Array.from({ length: 5 }, () => server.forge({ scope: 'vehicle.read_status' }, { key: 'foreign' })),
+    Array.from({ length: 5 }, () =>
+      server.forge({ client_id: fleetJob, scope: 'vehicle.read_status' }, { key: 'foreign' }),
+    ),
   );
   for (const token of forged) assert.equal((await call(token, 'GET', `/api/vehicles/${tesla}/odometer`)).status, 401);
   assert.equal(server.jwksRequests() - first, 1, 'one fetch for the first unknown kid, then the cooldown');
   assert.equal(
-    (await call(await server.token('fleet-job', ['vehicle.read_status']), 'GET', `/api/vehicles/${tesla}/odometer`))
+    (await call(await server.token(fleetJob, ['vehicle.read_status']), 'GET', `/api/vehicles/${tesla}/odometer`))
       .status,
     200,
   );
@@ -175,13 +189,13 @@ test('unknown key ids fetch the key set once, not once per token', async (t) => 
 });
 
 test('a machine client reaches only what an operator assigned it: 404 otherwise, as for a browser', async (t) => {
-  const { server, keyfob, alex, tesla, call } = await machineSetup(t);
-  const other = await server.token('other-job', [...ALL_SCOPES]);
+  const { server, keyfob, alex, tesla, call, otherJob } = await machineSetup(t);
+  const other = await server.token(otherJob, [...ALL_SCOPES]);
   assert.deepEqual((await call(other, 'GET', '/api/vehicles')).json.vehicles, []);
   const refused = await call(other, 'GET', `/api/vehicles/${tesla}/odometer`);
   assert.equal(refused.status, 404);
   assert.equal(refused.json.error, 'not_found');
-  await keyfob.app.repos.machineAccess.grant('other-job', { vehicleId: tesla });
+  await keyfob.app.repos.machineAccess.grant(otherJob, { vehicleId: tesla });
   assert.equal((await call(other, 'GET', `/api/vehicles/${tesla}/odometer`)).status, 200);
   const toyota = alex.byMake('TOYOTA').id;
   assert.equal(
@@ -189,13 +203,13 @@ test('a machine client reaches only what an operator assigned it: 404 otherwise,
     404,
     'one vehicle, not its owner',
   );
-  await keyfob.app.repos.machineAccess.revoke('other-job', { vehicleId: tesla });
+  await keyfob.app.repos.machineAccess.revoke(otherJob, { vehicleId: tesla });
   assert.equal((await call(other, 'GET', `/api/vehicles/${tesla}/odometer`)).status, 404, 'revoked at once');
 });
 
 test('a bearer token beside a session cookie is refused as ambiguous', async (t) => {
-  const { server, alex, tesla } = await machineSetup(t);
-  const token = await server.token('fleet-job', ['vehicle.read_status']);
+  const { server, alex, tesla, fleetJob } = await machineSetup(t);
+  const token = await server.token(fleetJob, ['vehicle.read_status']);
   const answer = await alex.browser.request('GET', `/api/vehicles/${tesla}/odometer`, {
     headers: { authorization: `Bearer ${token}` },
   });
@@ -205,18 +219,20 @@ test('a bearer token beside a session cookie is refused as ambiguous', async (t)
 });
 
 test('machine calls are audited and counted per client id, and rate limited per client id', async (t) => {
-  const { server, keyfob, userId, tesla, call } = await machineSetup(t, { RATE_LIMIT_API_PER_MACHINE_CLIENT: '3' });
-  const token = await server.token('fleet-job', ['vehicle.read_status']);
+  const { server, keyfob, userId, tesla, call, fleetJob, otherJob } = await machineSetup(t, {
+    RATE_LIMIT_API_PER_MACHINE_CLIENT: '3',
+  });
+  const token = await server.token(fleetJob, ['vehicle.read_status']);
   for (let i = 0; i < 3; i++) assert.equal((await call(token, 'GET', `/api/vehicles/${tesla}/odometer`)).status, 200);
   const limited = await call(token, 'GET', `/api/vehicles/${tesla}/odometer`);
   assert.equal(limited.status, 429);
   assert.ok(Number(limited.headers.get('retry-after')) >= 1);
-  const other = await server.token('other-job', ['vehicle.read_list']);
+  const other = await server.token(otherJob, ['vehicle.read_list']);
   assert.equal((await call(other, 'GET', '/api/vehicles')).status, 200, 'another client keeps its own allowance');
   await call('not.a.jwt', 'GET', `/api/vehicles/${tesla}/odometer`);
   await keyfob.app.repos.audit.flush();
   const events = await keyfob.app.db.auditEvent.findMany({ where: { action: 'machine_call' }, orderBy: { id: 'asc' } });
-  const mine = events.filter((event) => event.clientId === 'machine:fleet-job');
+  const mine = events.filter((event) => event.clientId === `machine:${fleetJob}`);
   assert.deepEqual(
     mine.map((event) => [event.endpoint, event.status, event.outcome, event.userId, event.vehicleId]),
     [
@@ -226,9 +242,11 @@ test('machine calls are audited and counted per client id, and rate limited per 
   );
   assert.ok(events.some((event) => event.clientId === 'machine:unverified' && event.status === 401));
   const metrics = await (await fetch(`${keyfob.url}/metrics`)).text();
-  assert.match(
-    metrics,
-    /keyfob_machine_requests_total\{client_id="fleet-job",scope="vehicle.read_status",outcome="ok"\} 3/,
+  assert.ok(
+    metrics.includes(
+      `keyfob_machine_requests_total{client_id="${fleetJob}",scope="vehicle.read_status",outcome="ok"} 3`,
+    ),
+    'counted per client id and scope',
   );
   assert.match(metrics, /keyfob_rate_limited_total\{area="api",key="client"\} 1/);
 });

@@ -1,6 +1,6 @@
 /**
- * A sandbox started by the test itself, and the environment that points Keyfob at it as Smartcar and as High
- * Mobility: several Keyfob instances (or restarts, or operator commands) then share one provider, as they would
+ * A sandbox started by the test itself, and the environment that points Keyfob at it as Smartcar, as High
+ * Mobility and as CarsXE: several Keyfob instances (or restarts, or operator commands) then share one provider, as they would
  * share the real ones.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -24,6 +24,7 @@ export async function externalSandbox(
 ): Promise<{ sandbox: RunningSandbox; env: NodeJS.ProcessEnv; clientSecret: string; hmClientSecret: string }> {
   const clientSecret = randomBytes(16).toString('hex');
   const hmClientSecret = randomUUID();
+  const carsxeKey = randomBytes(16).toString('hex');
   const redirectUris = [`${publicUrl}/auth/callback`];
   const sandbox = await startSandbox({
     port: 0,
@@ -41,6 +42,7 @@ export async function externalSandbox(
         ],
         settings: highmobility.settings ?? {},
       },
+      carsxe: { apiKeys: [carsxeKey] },
     },
     settings: { rateLimitPerMinute: 0, ...settings },
     logLevel: 'silent',
@@ -64,6 +66,8 @@ export async function externalSandbox(
       HIGHMOBILITY_APP_ID: EXTERNAL_HM_APP_ID,
       HIGHMOBILITY_AUTH_URL: `${sandbox.url}/highmobility/oauth/new`,
       HIGHMOBILITY_API_URL: `${sandbox.url}/highmobility`,
+      CARSXE_API_KEY: carsxeKey,
+      CARSXE_API_URL: `${sandbox.url}/carsxe`,
     },
   };
 }

@@ -7,6 +7,7 @@
  *   /auth/*                routes/auth        login, callback, session, logout, back-channel logout
  *   /api/*                 routes/api         vehicles, the proxied provider API and CarsXE data, for people
  *                                             (session) and machine clients (bearer token): access/ decides which
+ *   /webhooks/smartcar     routes/webhooks    Smartcar's signed events (stored, then processed by webhooks/)
  *   /healthz               routes/health
  *   /metrics               routes/metrics     Prometheus counters (no user, vehicle or token in any label)
  */
@@ -23,6 +24,7 @@ import rateLimit from './plugins/app/rate-limits.ts';
 import services from './plugins/app/services.ts';
 import session from './plugins/app/session.ts';
 import vault from './plugins/app/vault.ts';
+import webhooks from './plugins/app/webhooks.ts';
 import configPlugin from './plugins/external/config.ts';
 import helmet from './plugins/external/helmet.ts';
 import prisma from './plugins/external/prisma.ts';
@@ -32,6 +34,7 @@ import authRoutes from './routes/auth/index.ts';
 import dashboardRoutes from './routes/dashboard/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import metricsRoutes from './routes/metrics/index.ts';
+import webhookRoutes from './routes/webhooks/index.ts';
 
 export interface KeyfobOptions {
   config: Config;
@@ -51,6 +54,7 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   await app.register(identity);
   await app.register(services);
   await app.register(keepaliveSchedule);
+  await app.register(webhooks);
   await app.register(helmet);
   await app.register(rateLimit);
   await app.register(session);
@@ -59,4 +63,5 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   await app.register(dashboardRoutes);
   await app.register(authRoutes, { prefix: '/auth' });
   await app.register(apiRoutes, { prefix: '/api' });
+  await app.register(webhookRoutes, { prefix: '/webhooks' });
 }

@@ -52,9 +52,12 @@ export const SCOPE_TABLE = [
       'GET /api/vehicles/:vehicleId/tires/pressure',
       'GET /api/vehicles/:vehicleId/security',
       'POST /api/vehicles/:vehicleId/batch',
+      'GET /api/vehicles/:vehicleId/trends',
+      'GET /api/events',
     ],
     sensitivity: 'medium',
-    description: 'odometer, battery, charge, fuel, oil, tyres and lock state (a batch also needs each read it names)',
+    description:
+      'odometer, battery, charge, fuel, oil, tyres and lock state, their history and the live stream (a batch also needs each read it names)',
   },
   {
     scope: 'vehicle.read_recalls',

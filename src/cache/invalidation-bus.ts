@@ -11,7 +11,12 @@ export type Invalidation =
   | { kind: 'grant'; id: string }
   | { kind: 'user'; id: string }
   /** A refresh or token-fetch lease ended without a change to announce (tokens/lease-waits.ts); caches ignore it. */
-  | { kind: 'lease_ended'; id: string };
+  | { kind: 'lease_ended'; id: string }
+  /**
+   * New vehicle signals for this user's vehicles were stored (webhooks): each instance's live streams of that user
+   * read them from the database. The message names the user only: no vehicle data crosses Redis.
+   */
+  | { kind: 'vehicle_signals'; id: string };
 
 export interface InvalidationBus {
   publish(message: Invalidation): Promise<void>;

@@ -224,6 +224,13 @@ const CORE_ENV = {
     maximum: 1_000_000,
     description: 'API calls per vehicle per minute before 429; 0 turns the limit off',
   }),
+  SANDBOX_WEBHOOK_INTERVAL_SECONDS: Integer({
+    default: 30,
+    minimum: 0,
+    maximum: 86_400,
+    description:
+      'seconds between the sandbox Smartcar webhooks of each connected car as it drives or charges; 0 turns them off',
+  }),
   SANDBOX_PKCE: Type.Union([Type.Literal('required'), Type.Literal('optional')], {
     default: 'required',
     description: 'required or optional',

@@ -62,6 +62,7 @@ export interface CoreConfig {
     refreshReuseGraceSeconds: number;
     rateLimitPerMinute: number;
     pkce: Env['SANDBOX_PKCE'];
+    webhookIntervalSeconds: number;
   };
 }
 
@@ -129,13 +130,22 @@ function parseTrustProxy(value: string): boolean | number | string[] {
     .filter(Boolean);
 }
 
-/** The environment with a sandboxed provider's credential variables set to Keyfob's sandbox credentials. */
+/**
+ * The environment with a sandboxed provider's credential variables set to Keyfob's sandbox credentials, and its
+ * other sandbox-issued values (Smartcar's webhook AMT) where the operator set none.
+ */
 function credentialsFor(
   variables: readonly string[],
   sandboxCredentials: Record<string, string>,
+  issued: readonly string[],
   env: Record<string, unknown>,
+  raw: Record<string, unknown>,
 ): Record<string, unknown> {
-  return { ...env, ...Object.fromEntries(variables.map((variable) => [variable, sandboxCredentials[variable]])) };
+  const extra = issued.filter((variable) => !variables.includes(variable) && raw[variable] === undefined);
+  return {
+    ...env,
+    ...Object.fromEntries([...variables, ...extra].map((variable) => [variable, sandboxCredentials[variable]])),
+  };
 }
 
 /** Validates the environment; outside production fills missing secrets from DATA_DIR. */
@@ -216,7 +226,10 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
     PROVIDER_NAMES.map((name) => {
       const { settings } = PROVIDER_REGISTRY[name];
       const isSandboxed = sandboxed.includes(name);
-      const env = isSandboxed ? credentialsFor(settings.credentials, sandboxCredentials, withDefaults) : withDefaults;
+      const issued = Object.keys(settings.sandboxCredentials());
+      const env = isSandboxed
+        ? credentialsFor(settings.credentials, sandboxCredentials, issued, withDefaults, raw)
+        : withDefaults;
       return [name, settings.read(env, { sandboxed: isSandboxed, raw }, problems)];
     }),
   ) as ProviderSettingsMap;
@@ -278,6 +291,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
         refreshReuseGraceSeconds: parsed.SANDBOX_REFRESH_REUSE_GRACE_SECONDS,
         rateLimitPerMinute: parsed.SANDBOX_RATE_LIMIT_PER_MINUTE,
         pkce: parsed.SANDBOX_PKCE,
+        webhookIntervalSeconds: parsed.SANDBOX_WEBHOOK_INTERVAL_SECONDS,
       },
     },
   };

@@ -40,6 +40,9 @@ export const ERROR_CODES = {
   DATA_SERVICE_DISABLED: 'data_service_disabled',
   DATA_SERVICE_KEY_REFUSED: 'data_service_key_refused',
   DATA_SERVICE_QUOTA_EXCEEDED: 'data_service_quota_exceeded',
+  WEBHOOKS_DISABLED: 'webhooks_disabled',
+  BAD_SIGNATURE: 'bad_signature',
+  TOO_MANY_STREAMS: 'too_many_streams',
   INTERNAL: 'internal_error',
 } as const;
 

@@ -4,7 +4,7 @@
  * names: never a user id, vehicle id, VIN or token. Machine client ids are labels: the operator's authorization
  * server issues them (a bounded set), and only a verified token's id is used.
  */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Seconds; fine steps below 50 ms where the proxy's own cost shows, coarse above for the provider's. */
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -86,6 +86,29 @@ export function createMetrics() {
       help: 'Calls to API-key data services (CarsXE), by service, route and outcome',
       labelNames: ['service', 'route', 'outcome'] as const,
       buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'keyfob_webhook_deliveries_total',
+      help: 'Webhook requests by outcome (stored, duplicate, challenge_answered, challenge_refused, bad_signature, malformed, disabled)',
+      labelNames: ['provider', 'outcome'] as const,
+      registers: [registry],
+    }),
+    webhookEvents: new Counter({
+      name: 'keyfob_webhook_events_total',
+      help: 'Stored webhook events by what processing made of them (applied, unknown_vehicle, kept, malformed, older_value_ignored)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    webhookLag: new Histogram({
+      name: 'keyfob_webhook_processing_lag_seconds',
+      help: 'Seconds from a webhook delivery stored to its processing',
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    liveStreams: new Gauge({
+      name: 'keyfob_live_streams',
+      help: 'Open live streams (dashboards following their vehicles) on this instance',
       registers: [registry],
     }),
   };

@@ -10,6 +10,7 @@ import { fastifyLoggerOptions } from '../logging/logger-options.ts';
 import { DEFAULT_SETTINGS, MAX_CLIENT_SECRETS, type SandboxClient, type SandboxSettings } from './options.ts';
 import { SIMULATORS, type Simulator } from './registry.ts';
 import { controlRoutes } from './routes/control.ts';
+import { type SmartcarWebhookTarget, smartcarWebhooks } from './smartcar/webhooks.ts';
 import type { FaultTarget } from './state/faults.ts';
 import { SandboxState } from './state/sandbox-state.ts';
 
@@ -22,6 +23,8 @@ export interface SandboxOptions {
    * `HighMobilitySandboxOptions`); a simulator without options is not mounted.
    */
   simulators?: Record<string, unknown>;
+  /** Where the Smartcar simulator posts its webhooks, and the AMT that signs them; none: it sends none. */
+  smartcarWebhook?: SmartcarWebhookTarget;
   logLevel?: string;
   logStream?: NodeJS.WritableStream;
 }
@@ -86,6 +89,7 @@ export async function buildSandbox(options: SandboxOptions): Promise<{ app: Fast
   );
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   for (const simulator of Object.values(SIMULATORS)) await simulator.register(app, state, options);
+  if (options.smartcarWebhook) smartcarWebhooks(app, state, options.smartcarWebhook);
   controlRoutes(app, state);
   return { app, state };
 }

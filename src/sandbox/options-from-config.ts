@@ -19,12 +19,14 @@ export function sandboxOptionsFrom(config: Config): SandboxOptions & { port: num
       refreshReuseGraceSeconds: config.sandbox.refreshReuseGraceSeconds,
       rateLimitPerMinute: config.sandbox.rateLimitPerMinute,
       pkce: config.sandbox.pkce,
+      webhookIntervalSeconds: config.sandbox.webhookIntervalSeconds,
     },
     logLevel: config.logLevel === 'silent' ? 'silent' : 'warn',
   };
   for (const name of sandboxedSimulators(config)) {
     const own = SIMULATORS[name].optionsFor(config, redirectUris);
     options.clients.push(...(own.clients ?? []));
+    if (own.smartcarWebhook) options.smartcarWebhook = own.smartcarWebhook;
     Object.assign(options.simulators ?? {}, own.simulators);
   }
   return options;

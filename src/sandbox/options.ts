@@ -17,6 +17,12 @@ export interface SandboxSettings {
   pkce: 'required' | 'optional';
   appTokenTtlSeconds: number;
   codeTtlSeconds: number;
+  /** Smartcar's webhook retry delays (25, 50, 100 s) as a percentage: tests shorten them. */
+  webhookRetryPercent: number;
+  /** Seconds between webhooks of every connected vehicle's state as it drives or charges; 0: only on changes. */
+  webhookIntervalSeconds: number;
+  /** Whether VERIFY is signed (UNCONFIRMED at Smartcar): `unsigned`, the stricter side for a receiver, by default. */
+  webhookVerify: 'unsigned' | 'signed';
 }
 
 export const DEFAULT_SETTINGS: SandboxSettings = {
@@ -27,6 +33,9 @@ export const DEFAULT_SETTINGS: SandboxSettings = {
   pkce: 'required',
   appTokenTtlSeconds: 3600,
   codeTtlSeconds: 600,
+  webhookRetryPercent: 100,
+  webhookIntervalSeconds: 0,
+  webhookVerify: 'unsigned',
 };
 
 export const MAX_CLIENT_SECRETS = 3;

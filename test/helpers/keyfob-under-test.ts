@@ -44,6 +44,8 @@ export async function startKeyfobUnderTest(
           PORT: String(port),
           PUBLIC_URL: `http://127.0.0.1:${port}`,
           SANDBOX_PORT: '0',
+          // Webhooks on changes only: a test sends the scheduled ones itself when it wants them.
+          SANDBOX_WEBHOOK_INTERVAL_SECONDS: '0',
           LOG_LEVEL: 'info',
           DATA_DIR: db.dataDir,
           ...LIFTED_RATE_LIMITS,

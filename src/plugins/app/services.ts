@@ -5,7 +5,9 @@ import { createAuditRepository } from '../../repositories/audit.ts';
 import { createGrantRepository } from '../../repositories/grants.ts';
 import { createMachineAccessRepository } from '../../repositories/machine-access.ts';
 import { createUserRepository } from '../../repositories/users.ts';
+import { createVehicleSignalRepository } from '../../repositories/vehicle-signals.ts';
 import { createVehicleRepository } from '../../repositories/vehicles.ts';
+import { createWebhookDeliveryRepository } from '../../repositories/webhook-deliveries.ts';
 import { type AccessTokens, createAccessTokens } from '../../tokens/access-tokens.ts';
 import { type AppTokens, createAppTokens } from '../../tokens/app-tokens.ts';
 import { createLeaseWaits } from '../../tokens/lease-waits.ts';
@@ -17,6 +19,8 @@ function createRepositories(app: FastifyInstance) {
     grants,
     vehicles: createVehicleRepository(app.db, app.vault, grants),
     machineAccess: createMachineAccessRepository(app.db),
+    webhookDeliveries: createWebhookDeliveryRepository(app.db, app.vault),
+    vehicleSignals: createVehicleSignalRepository(app.db, app.vault),
     audit: createAuditRepository(app.db, app.sql, app.log, (result, events) =>
       app.metrics.auditWrites.inc({ result }, events),
     ),

@@ -19,7 +19,7 @@ import { fastifySessionStore } from '../../sessions/fastify-session-store.ts';
 import { memoizedSigner } from '../../sessions/memoized-signer.ts';
 import { createMemorySessionStore } from '../../sessions/memory-session-store.ts';
 import { createRedisSessionStore } from '../../sessions/redis-session-store.ts';
-import { sessionTimeouts } from '../../sessions/session-timeouts.ts';
+import { sessionEndsAt, sessionTimeouts } from '../../sessions/session-timeouts.ts';
 
 const sessionCookieName = (secure: boolean) => (secure ? '__Host-keyfob' : 'keyfob');
 
@@ -37,6 +37,8 @@ declare module 'fastify' {
       existing(session: Session): boolean;
       /** Ends a session by its id, on every instance (back-channel logout). */
       destroy(sessionId: string): Promise<void>;
+      /** When a stored session ends (its idle or absolute timeout), or null when it is gone. */
+      endsAt(sessionId: string): Promise<number | null>;
     };
   }
 }
@@ -80,6 +82,10 @@ export default fp(
       enforceTimeouts: timeouts.enforce,
       existing: timeouts.existing,
       destroy: (sessionId: string) => store.destroy(sessionId),
+      async endsAt(sessionId: string) {
+        const data = await store.load(sessionId);
+        return data?.userId ? sessionEndsAt(data, idleMs, absoluteMs) : null;
+      },
     });
   },
   { name: 'session', dependencies: ['config', 'redis', 'cache'] },

@@ -14,6 +14,8 @@ export interface SmartcarSettings {
   apiVersion: 2 | 3;
   v3ApiUrl: string;
   iamUrl: string;
+  /** The Application Management Token: the key of webhook signatures; undefined: webhooks are off. */
+  webhookAmt: string | undefined;
 }
 
 const url = (name: string, fallback: string) =>
@@ -43,11 +45,21 @@ export const SMARTCAR_SETTINGS: ProviderSettingsSpec<SmartcarSettings> = {
     }),
     SMARTCAR_V3_API_URL: url('v3 API', 'https://vehicle.api.smartcar.com/v3'),
     SMARTCAR_IAM_URL: url('v3 application tokens', 'https://iam.smartcar.com'),
+    SMARTCAR_WEBHOOK_AMT: Type.Optional(
+      Type.String({
+        minLength: 16,
+        description: "the application's Application Management Token (signs webhooks); unset: webhooks are off",
+      }),
+    ),
   },
   credentials: ['SMARTCAR_CLIENT_ID', 'SMARTCAR_CLIENT_SECRET'],
   urls: ['SMARTCAR_CONNECT_URL', 'SMARTCAR_AUTH_URL', 'SMARTCAR_API_URL', 'SMARTCAR_V3_API_URL', 'SMARTCAR_IAM_URL'],
   // Smartcar issues UUIDv4 client ids and secrets: the sandbox's are the same kind, so the raw Basic header is real.
-  sandboxCredentials: () => ({ SMARTCAR_CLIENT_ID: randomUUID(), SMARTCAR_CLIENT_SECRET: randomUUID() }),
+  sandboxCredentials: () => ({
+    SMARTCAR_CLIENT_ID: randomUUID(),
+    SMARTCAR_CLIENT_SECRET: randomUUID(),
+    SMARTCAR_WEBHOOK_AMT: randomUUID(),
+  }),
   read: (env, { sandboxed, raw }) => ({
     clientId: String(env.SMARTCAR_CLIENT_ID ?? ''),
     clientSecret: String(env.SMARTCAR_CLIENT_SECRET ?? ''),
@@ -60,5 +72,6 @@ export const SMARTCAR_SETTINGS: ProviderSettingsSpec<SmartcarSettings> = {
     apiVersion: env.SMARTCAR_API_VERSION as 2 | 3,
     v3ApiUrl: trimmed(env.SMARTCAR_V3_API_URL),
     iamUrl: trimmed(env.SMARTCAR_IAM_URL),
+    webhookAmt: env.SMARTCAR_WEBHOOK_AMT === undefined ? undefined : String(env.SMARTCAR_WEBHOOK_AMT),
   }),
 };

@@ -22,6 +22,7 @@ import { perSessionRateLimit } from '../../security/rate-limits.ts';
 import { requireCsrfHeader } from '../../security/require-csrf-header.ts';
 import { requireSameOrigin } from '../../security/require-same-origin.ts';
 import { requireSession } from '../../security/require-session.ts';
+import liveStream from './live-stream.ts';
 import vehicleData from './vehicle-data.ts';
 import vehicleRoutes from './vehicles.ts';
 
@@ -102,4 +103,5 @@ export default async function apiRoutes(app: FastifyInstance) {
 
   await app.register(vehicleRoutes, { prefix: '/vehicles' });
   await app.register(vehicleData);
+  await app.register(liveStream);
 }

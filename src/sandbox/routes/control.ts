@@ -72,6 +72,7 @@ export function controlRoutes(app: FastifyInstance, state: SandboxState) {
   app.patch('/sandbox/settings', async (request, reply) => {
     const patched = patchSettings(state.settings, (request.body ?? {}) as Record<string, unknown>, {
       pkce: ['required', 'optional'],
+      webhookVerify: ['unsigned', 'signed'],
     });
     if ('invalid' in patched) return reply.code(400).send({ error: 'invalid_setting', message: patched.invalid });
     state.settings = patched.settings;

@@ -49,7 +49,11 @@ export const SMARTCAR_SIMULATOR: Simulator = {
       iamUrl: url,
     },
   }),
+  // Keyfob's client, and its webhook endpoint when Keyfob has an AMT: the sandbox signs its events with it.
   optionsFor: (config, redirectUris) => ({
     clients: [{ clientId: config.smartcar.clientId, secrets: [config.smartcar.clientSecret], redirectUris }],
+    ...(config.smartcar.webhookAmt
+      ? { smartcarWebhook: { url: `${config.publicUrl}/webhooks/smartcar`, amt: config.smartcar.webhookAmt } }
+      : {}),
   }),
 };

@@ -127,6 +127,7 @@ export function vehicleApiV3Routes(app: FastifyInstance, state: SandboxState) {
       return v3Error(reply, 403, 'PERMISSION', 'MISSING_PERMISSION', 'The user did not grant control_security.');
     }
     access.vehicle.isLocked = command === 'lock';
+    state.vehicleChanged(id);
     return reply
       .code(202)
       .send({ data: { id: randomUUID(), type: 'command', attributes: { command, status: 'PENDING' } } });

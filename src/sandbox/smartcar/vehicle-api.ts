@@ -210,6 +210,7 @@ export function vehicleApiRoutes(app: FastifyInstance, state: SandboxState) {
     const units = unitsOf(request);
     const result = endpoint.run(vehicle, units, request.body);
     if (!result.ok) return sendSmartcarError(reply, result);
+    if (endpoint.method === 'POST') state.vehicleChanged((request.params as { id: string }).id);
     dataHeaders(reply, vehicle.updatedAt, units);
     return reply.send(result.body);
   }

@@ -36,6 +36,7 @@ export class SandboxState {
   readonly pending = new Map<string, PendingAuthorization>();
   /** Each simulator's own state, by provider name (tests read it: issued tokens, consents). */
   readonly simulators = new Map<string, unknown>();
+  readonly #changeListeners: Array<(vehicleId: string) => void> = [];
   /** The last vehicle API request as received, so tests can check what a proxy forwarded (headers included). */
   lastApiRequest: { method: string; url: string; headers: Record<string, unknown> } | undefined;
 
@@ -48,6 +49,20 @@ export class SandboxState {
       for (const vehicle of account.vehicles)
         this.vehicles.set(vehicle.id, new VehicleState(vehicle, this.clock.now()));
     }
+  }
+
+  /** A command changed a vehicle (Smartcar's webhooks report it). */
+  vehicleChanged(vehicleId: string): void {
+    const vehicle = this.vehicles.get(vehicleId);
+    if (vehicle) {
+      vehicle.advance(this.clock.now());
+      vehicle.updatedAt = this.clock.now();
+    }
+    for (const listener of this.#changeListeners) listener(vehicleId);
+  }
+
+  onVehicleChanged(listener: (vehicleId: string) => void): void {
+    this.#changeListeners.push(listener);
   }
 
   client(clientId: string): SandboxClient | undefined {

@@ -1,0 +1,114 @@
+/**
+ * Vehicle signals received by webhook: every value once in the history (unique per vehicle, signal and the
+ * signal's own timestamp, so a delivery processed twice adds nothing), and the newest per signal, replaced only by a
+ * value with a later timestamp (an older event arriving late never overwrites a newer one). Values are sealed in the
+ * vault: a location is as sensitive as a token.
+ */
+import type { Database } from '../db/prisma-client.ts';
+import type { TokenVault } from '../vault/token-vault.ts';
+import type { SignalValue } from '../webhooks/smartcar/events.ts';
+import type { DatabaseClient } from './database-client.ts';
+
+const historySlot = (vehicleId: string, code: string, at: Date) => ({
+  table: 'vehicle_signal_history',
+  column: 'value_enc',
+  rowId: `${vehicleId}/${code}/${at.getTime()}`,
+});
+const latestSlot = (vehicleId: string, code: string) => ({
+  table: 'vehicle_signals',
+  column: 'value_enc',
+  rowId: `${vehicleId}/${code}`,
+});
+
+export interface StoredSignal {
+  /** The history row's id: the live stream's event id. */
+  id: number;
+  vehicleId: string;
+  code: string;
+  value: Record<string, unknown>;
+  oemUpdatedAt: string;
+}
+
+type HistoryRow = { id: bigint; vehicle_id: string; code: string; value_enc: string; oem_updated_at: Date };
+
+export function createVehicleSignalRepository(db: Database, vault: TokenVault) {
+  const open = (row: HistoryRow): StoredSignal => ({
+    id: Number(row.id),
+    vehicleId: row.vehicle_id,
+    code: row.code,
+    value: JSON.parse(vault.decrypt(row.value_enc, historySlot(row.vehicle_id, row.code, row.oem_updated_at))),
+    oemUpdatedAt: row.oem_updated_at.toISOString(),
+  });
+
+  return {
+    /** Applies an event's signals to a vehicle; returns how many were new, and how many were older than stored. */
+    async apply(vehicleId: string, signals: SignalValue[], eventId: string, client: DatabaseClient) {
+      let added = 0;
+      let stale = 0;
+      for (const signal of signals) {
+        const text = JSON.stringify(signal.value);
+        const [inserted] = await client.$queryRaw<Array<{ id: bigint }>>`
+          INSERT INTO vehicle_signal_history (vehicle_id, code, value_enc, oem_updated_at, event_id)
+          VALUES (${vehicleId}::uuid, ${signal.code}, ${vault.encrypt(text, historySlot(vehicleId, signal.code, signal.oemUpdatedAt))},
+                  ${signal.oemUpdatedAt}, ${eventId})
+          ON CONFLICT (vehicle_id, code, oem_updated_at) DO NOTHING
+          RETURNING id`;
+        if (!inserted) continue;
+        added++;
+        const updated = await client.$executeRaw`
+          INSERT INTO vehicle_signals (vehicle_id, code, value_enc, oem_updated_at, history_id)
+          VALUES (${vehicleId}::uuid, ${signal.code}, ${vault.encrypt(text, latestSlot(vehicleId, signal.code))},
+                  ${signal.oemUpdatedAt}, ${inserted.id})
+          ON CONFLICT (vehicle_id, code) DO UPDATE
+            SET value_enc = EXCLUDED.value_enc, oem_updated_at = EXCLUDED.oem_updated_at, history_id = EXCLUDED.history_id
+            WHERE vehicle_signals.oem_updated_at < EXCLUDED.oem_updated_at`;
+        if (updated === 0) stale++;
+      }
+      return { added, stale };
+    },
+
+    /** The newest value of each signal of a vehicle. */
+    async latest(
+      vehicleId: string,
+    ): Promise<Array<{ code: string; value: Record<string, unknown>; oemUpdatedAt: string }>> {
+      const rows = await db.vehicleSignal.findMany({ where: { vehicleId }, orderBy: { code: 'asc' } });
+      return rows.map((row) => ({
+        code: row.code,
+        value: JSON.parse(vault.decrypt(row.valueEnc, latestSlot(vehicleId, row.code))),
+        oemUpdatedAt: row.oemUpdatedAt.toISOString(),
+      }));
+    },
+
+    /** A user's history rows after `afterId` (the live stream's replay), oldest first. */
+    async since(userId: string, afterId: number, limit: number): Promise<StoredSignal[]> {
+      const rows = await db.$queryRaw<HistoryRow[]>`
+        SELECT h.id, h.vehicle_id::text AS vehicle_id, h.code, h.value_enc, h.oem_updated_at
+        FROM vehicle_signal_history h JOIN vehicles v ON v.id = h.vehicle_id
+        WHERE v.user_id = ${userId}::uuid AND h.id > ${afterId}
+        ORDER BY h.id LIMIT ${limit}`;
+      return rows.map(open);
+    },
+
+    /** The last history id of a user's vehicles (0 when none): where a fresh stream starts. */
+    async lastId(userId: string): Promise<number> {
+      const [row] = await db.$queryRaw<Array<{ id: bigint | null }>>`
+        SELECT max(h.id) AS id FROM vehicle_signal_history h JOIN vehicles v ON v.id = h.vehicle_id
+        WHERE v.user_id = ${userId}::uuid`;
+      return Number(row?.id ?? 0);
+    },
+
+    /** A vehicle's values of these signals by their own time, oldest first (the dashboard's chart). */
+    async trend(vehicleId: string, codes: string[], limit: number): Promise<StoredSignal[]> {
+      const rows = await db.$queryRaw<HistoryRow[]>`
+        SELECT * FROM (
+          SELECT h.id, h.vehicle_id::text AS vehicle_id, h.code, h.value_enc, h.oem_updated_at
+          FROM vehicle_signal_history h
+          WHERE h.vehicle_id = ${vehicleId}::uuid AND h.code = ANY(${codes}::text[])
+          ORDER BY h.oem_updated_at DESC LIMIT ${limit}) recent
+        ORDER BY oem_updated_at`;
+      return rows.map(open);
+    },
+  };
+}
+
+export type VehicleSignalRepository = ReturnType<typeof createVehicleSignalRepository>;

@@ -21,10 +21,13 @@ export async function externalSandbox(
     settings?: Partial<HighMobilitySandboxSettings>;
     keys?: Array<{ id: string; publicKeyPem: string }>;
   } = {},
+  /** Where the Smartcar simulator posts its signed webhooks (a Keyfob's `/webhooks/smartcar`), if anywhere. */
+  webhookUrl?: string,
 ): Promise<{ sandbox: RunningSandbox; env: NodeJS.ProcessEnv; clientSecret: string; hmClientSecret: string }> {
   const clientSecret = randomBytes(16).toString('hex');
   const hmClientSecret = randomUUID();
   const carsxeKey = randomBytes(16).toString('hex');
+  const amt = randomUUID();
   const redirectUris = [`${publicUrl}/auth/callback`];
   const sandbox = await startSandbox({
     port: 0,
@@ -44,7 +47,8 @@ export async function externalSandbox(
       },
       carsxe: { apiKeys: [carsxeKey] },
     },
-    settings: { rateLimitPerMinute: 0, ...settings },
+    settings: { rateLimitPerMinute: 0, webhookRetryPercent: 1, ...settings },
+    ...(webhookUrl ? { smartcarWebhook: { url: webhookUrl, amt } } : {}),
     logLevel: 'silent',
   });
   t.after(() => sandbox.close());
@@ -66,6 +70,7 @@ export async function externalSandbox(
       HIGHMOBILITY_APP_ID: EXTERNAL_HM_APP_ID,
       HIGHMOBILITY_AUTH_URL: `${sandbox.url}/highmobility/oauth/new`,
       HIGHMOBILITY_API_URL: `${sandbox.url}/highmobility`,
+      SMARTCAR_WEBHOOK_AMT: amt,
       CARSXE_API_KEY: carsxeKey,
       CARSXE_API_URL: `${sandbox.url}/carsxe`,
     },

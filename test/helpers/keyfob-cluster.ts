@@ -31,6 +31,8 @@ export async function cluster(
   extraEnv: NodeJS.ProcessEnv = {},
   /** Which provider Alex's Tesla is connected through (both in strict reuse mode by default). */
   provider: 'smartcar' | 'highmobility' = 'smartcar',
+  /** The instance the sandbox's Smartcar webhooks go to (by index); none by default. */
+  webhookInstance?: number,
 ) {
   const database = await createTestDatabase(t);
   const dataDir = await mkdtemp(join(tmpdir(), 'keyfob-cluster-'));
@@ -52,6 +54,7 @@ export async function cluster(
         refreshReuseGraceSeconds: reuseGraceSeconds,
       },
     },
+    webhookInstance === undefined ? undefined : `http://127.0.0.1:${ports[webhookInstance]}/webhooks/smartcar`,
   );
   const keys = `k1:${randomBytes(32).toString('base64')}`;
   const env = {

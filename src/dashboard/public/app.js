@@ -112,6 +112,133 @@ function providerName(name) {
 
 let providers = [];
 
+// --- live updates: Smartcar's webhooks, pushed by Keyfob over one stream ---------------------------------------
+// The stream is read with fetch, not EventSource, because fetch can send the X-CSRF header every /api call needs.
+
+const trends = new Map();
+
+function points(series, pick, top, bottom) {
+  if (series.length < 2) return '';
+  const values = series.map(pick);
+  const times = series.map((point) => Date.parse(point.at));
+  const [minV, maxV] = [Math.min(...values), Math.max(...values)];
+  const [minT, maxT] = [Math.min(...times), Math.max(...times)];
+  const x = (t) => (maxT === minT ? 0 : ((t - minT) / (maxT - minT)) * 290 + 5);
+  const y = (v) => (maxV === minV ? (top + bottom) / 2 : bottom - ((v - minV) / (maxV - minV)) * (bottom - top));
+  return series.map((_, i) => `${x(times[i]).toFixed(1)},${y(values[i]).toFixed(1)}`).join(' ');
+}
+
+/** The card's small chart: odometer and battery (or fuel) by the readings' own time, described in words too. */
+function drawTrend(card) {
+  const data = trends.get(card.dataset.vehicleId);
+  if (!data) return;
+  const energy = data.battery.length > 0 ? data.battery : data.fuel;
+  const energyName = data.battery.length > 0 ? 'Battery' : 'Fuel';
+  const figure = card.querySelector('.trend');
+  if (data.odometer.length < 2 && energy.length < 2) return;
+  figure.hidden = false;
+  card.querySelector('.odometer-line').setAttribute('points', points(data.odometer, (p) => p.value, 8, 42));
+  card.querySelector('.energy-line').setAttribute('points', points(energy, (p) => p.value, 50, 84));
+  card.querySelector('.energy-key').textContent = energyName;
+  const id = `trend-${card.dataset.vehicleId}`;
+  const svg = card.querySelector('.chart');
+  svg.querySelector('title').id = `${id}-title`;
+  svg.querySelector('desc').id = `${id}-desc`;
+  svg.setAttribute('aria-labelledby', `${id}-title ${id}-desc`);
+  svg.querySelector('title').textContent = `Odometer and ${energyName.toLowerCase()} over time`;
+  const span = (series, format) =>
+    series.length === 0 ? 'no readings' : `${format(series[0].value)} to ${format(series[series.length - 1].value)}`;
+  svg.querySelector('desc').textContent =
+    `Odometer ${span(data.odometer, (v) => km(v))} over ${data.odometer.length} readings; ` +
+    `${energyName.toLowerCase()} ${span(energy, (v) => `${Math.round(v)} %`)}.`;
+}
+
+async function loadTrend(card, vehicle) {
+  const answer = await api('GET', `/api/vehicles/${vehicle.id}/trends`);
+  if (answer.status !== 200) return;
+  trends.set(vehicle.id, answer.data);
+  drawTrend(card);
+}
+
+function flash(element, text) {
+  element.textContent = text;
+  element.classList.remove('updated');
+  void element.offsetWidth;
+  element.classList.add('updated');
+}
+
+/** A `signals` event: the card's values change in place, and the chart grows. */
+function applySignals({ vehicleId, signals }) {
+  const card = document.querySelector(`article[data-vehicle-id="${CSS.escape(vehicleId)}"]`);
+  if (!card) return;
+  const trend = trends.get(vehicleId) ?? { odometer: [], battery: [], fuel: [] };
+  for (const { code, value, oemUpdatedAt } of signals) {
+    if (code === 'odometer-traveleddistance') {
+      flash(card.querySelector('.odometer'), km(value.value));
+      trend.odometer.push({ at: oemUpdatedAt, value: value.value });
+    } else if (code === 'tractionbattery-stateofcharge' || code === 'internalcombustionengine-fuellevel') {
+      card.querySelector('.energy-label').textContent = code.startsWith('traction') ? 'Battery' : 'Fuel';
+      flash(card.querySelector('.energy'), `${Math.round(value.value)} %`);
+      trend[code.startsWith('traction') ? 'battery' : 'fuel'].push({ at: oemUpdatedAt, value: value.value });
+    } else if (code === 'closure-islocked') {
+      flash(card.querySelector('.locks'), value.value ? 'Locked' : 'Unlocked');
+    } else if (code === 'location-preciselocation') {
+      flash(card.querySelector('.location'), `${value.latitude.toFixed(4)}, ${value.longitude.toFixed(4)}`);
+    }
+  }
+  trends.set(vehicleId, trend);
+  card.querySelector('.age').textContent = `Live · updated ${new Date().toLocaleTimeString()}`;
+  drawTrend(card);
+}
+
+async function followLiveUpdates() {
+  const live = document.getElementById('live');
+  let lastEventId = null;
+  for (;;) {
+    let ended = null;
+    try {
+      const response = await fetch('/api/events', {
+        credentials: 'same-origin',
+        headers: { 'X-CSRF': '1', ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
+      });
+      if (response.status === 401) return;
+      if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
+      live.hidden = false;
+      live.textContent = 'Live updates on.';
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end = buffer.indexOf('\n\n');
+        while (end !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf('\n\n');
+          const fields = {};
+          for (const line of block.split('\n')) {
+            const colon = line.indexOf(':');
+            if (colon <= 0) continue;
+            fields[line.slice(0, colon)] = line.slice(colon + 1).trimStart();
+          }
+          if (fields.id) lastEventId = fields.id;
+          if (fields.event === 'signals' && fields.data) applySignals(JSON.parse(fields.data));
+          if (fields.event === 'end' && fields.data) ended = JSON.parse(fields.data).reason;
+        }
+      }
+    } catch {
+      // Keyfob restarting, or the network gone: try again below.
+    }
+    if (ended === 'session_ended') {
+      live.textContent = 'Your session has ended. Please sign in again.';
+      return;
+    }
+    live.textContent = 'Live updates paused; reconnecting…';
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
 function renderVehicle(vehicle) {
   const card = document.getElementById('vehicle-card').content.firstElementChild.cloneNode(true);
   card.dataset.vehicleId = vehicle.id;
@@ -145,6 +272,7 @@ function renderVehicle(vehicle) {
     for (const button of card.querySelectorAll('.lock, .unlock, .refresh')) button.hidden = true;
   } else {
     loadVehicleData(card, vehicle);
+    loadTrend(card, vehicle);
   }
   const command = (action) => async () => {
     const answer = await api('POST', `/api/vehicles/${vehicle.id}/security`, { action });
@@ -200,6 +328,7 @@ async function start() {
   );
   if (!session.authenticated) return;
   document.getElementById('vehicles').replaceChildren(...session.vehicles.map(renderVehicle));
+  if ((session.scopes ?? []).includes('vehicle.read_status')) followLiveUpdates();
 }
 
 document.getElementById('sign-out').addEventListener('click', async () => {

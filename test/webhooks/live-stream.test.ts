@@ -1,0 +1,163 @@
+/**
+ * `GET /api/events`: a webhook's signals reach the signed-in person's open stream, within their scopes; a stream
+ * reopened with `Last-Event-ID` gets what it missed; the stream needs the CSRF header like every `/api` call, and
+ * ends as soon as its session does; `/trends` returns the stored history for the chart.
+ */
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import { type TestContext, test } from 'node:test';
+import type { Browser } from '../helpers/browser.ts';
+import { ALEX_ACCOUNT, connectedBrowser } from '../helpers/connected.ts';
+import { startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
+
+const TESLA_AT_SMARTCAR = '3c1d6e0a-8b7f-4f62-9a15-7e2d4c9b0a11';
+
+interface StreamEvent {
+  id?: string;
+  event?: string;
+  data?: string;
+}
+
+/** Opens the stream as the browser would (cookie and X-CSRF), and reads its events as they come. */
+async function openStream(keyfobUrl: string, browser: Browser, lastEventId?: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${keyfobUrl}/api/events`, {
+    headers: {
+      'x-csrf': '1',
+      cookie: [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+      ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+    },
+    signal: controller.signal,
+  });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return {
+    close: () => controller.abort(),
+    /** The next event other than comments and `retry`, or undefined when the stream ended. */
+    async next(timeoutMs = 5_000): Promise<StreamEvent | undefined> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields: Record<string, string> = {};
+          for (const line of block.split('\n')) {
+            const colon = line.indexOf(':');
+            if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).trimStart();
+          }
+          if (fields.event || fields.data) return fields;
+          continue;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error('no stream event in time');
+        const read = await Promise.race([
+          reader.read(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no stream event in time')), left)),
+        ]);
+        if (read.done) return undefined;
+        buffer += decoder.decode(read.value, { stream: true });
+      }
+    },
+  };
+}
+
+async function streamKeyfob(t: TestContext, env: NodeJS.ProcessEnv = {}) {
+  const keyfob = await startKeyfobUnderTest(t, env);
+  const amt = keyfob.config.smartcar.webhookAmt as string;
+  const { browser, byMake } = await connectedBrowser(keyfob, { account: ALEX_ACCOUNT });
+  let clock = Date.now();
+  const deliver = async (odometer: number) => {
+    clock += 1000;
+    const body = JSON.stringify({
+      eventId: randomUUID(),
+      eventType: 'VEHICLE_STATE',
+      vehicleId: TESLA_AT_SMARTCAR,
+      data: {
+        user: { id: ALEX_ACCOUNT },
+        signals: [
+          { code: 'odometer-traveleddistance', body: { value: odometer, unit: 'km' }, meta: { oemUpdatedAt: clock } },
+          {
+            code: 'location-preciselocation',
+            body: { latitude: 52.52, longitude: 13.405 },
+            meta: { oemUpdatedAt: clock },
+          },
+          {
+            code: 'tractionbattery-stateofcharge',
+            body: { value: 80 - odometer / 1000, unit: 'percent' },
+            meta: { oemUpdatedAt: clock },
+          },
+        ],
+      },
+      meta: { version: '4.0', deliveryId: randomUUID() },
+    });
+    const response = await fetch(`${keyfob.url}/webhooks/smartcar`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'sc-signature': createHmac('sha256', amt).update(body).digest('hex'),
+      },
+      body,
+    });
+    assert.equal(response.status, 200);
+  };
+  return { keyfob, browser, tesla: byMake('TESLA').id as string, deliver };
+}
+
+test('a webhook reaches the open stream; a reconnect with Last-Event-ID gets what it missed; trends are stored', async (t) => {
+  const { keyfob, browser, tesla, deliver } = await streamKeyfob(t);
+  const stream = await openStream(keyfob.url, browser);
+  await deliver(32_000);
+  const first = await stream.next();
+  assert.equal(first?.event, 'signals');
+  const data = JSON.parse(first?.data ?? '{}');
+  assert.equal(data.vehicleId, tesla, "Keyfob's vehicle id, never the provider's");
+  const odometer = data.signals.find((signal: { code: string }) => signal.code === 'odometer-traveleddistance');
+  assert.equal(odometer.value.value, 32_000);
+  assert.ok(data.signals.some((signal: { code: string }) => signal.code === 'location-preciselocation'));
+  stream.close();
+  // Missed while away (a restart, a network change): replayed from the last id the dashboard saw.
+  await deliver(32_050);
+  await deliver(32_100);
+  const again = await openStream(keyfob.url, browser, first?.id);
+  const missed = [await again.next(), await again.next()].map((event) => JSON.parse(event?.data ?? '{}'));
+  assert.deepEqual(
+    missed.map(
+      (event) => event.signals.find((s: { code: string }) => s.code === 'odometer-traveleddistance').value.value,
+    ),
+    [32_050, 32_100],
+  );
+  again.close();
+  const trends = await browser.request('GET', `/api/vehicles/${tesla}/trends`);
+  assert.deepEqual(
+    trends.json.odometer.map((point: { value: number }) => point.value),
+    [32_000, 32_050, 32_100],
+  );
+  assert.equal(trends.json.battery.length, 3);
+});
+
+test('the stream keeps the rules of /api: CSRF header, scopes, and it ends when its session ends', async (t) => {
+  const { keyfob, browser, deliver } = await streamKeyfob(t, { USER_SCOPES: 'vehicle.read_list vehicle.read_status' });
+  const noCsrf = await fetch(`${keyfob.url}/api/events`, {
+    headers: { cookie: [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ') },
+  });
+  assert.equal(noCsrf.status, 403);
+  assert.equal((await fetch(`${keyfob.url}/api/events`, { headers: { 'x-csrf': '1' } })).status, 401);
+  const stream = await openStream(keyfob.url, browser);
+  await deliver(40_000);
+  const event = JSON.parse((await stream.next())?.data ?? '{}');
+  assert.ok(
+    !event.signals.some((signal: { code: string }) => signal.code.startsWith('location-')),
+    'no location without vehicle.read_location',
+  );
+  assert.ok(event.signals.some((signal: { code: string }) => signal.code === 'odometer-traveleddistance'));
+  const started = Date.now();
+  assert.equal((await browser.request('POST', '/auth/logout')).status, 200);
+  const end = await stream.next();
+  assert.deepEqual([end?.event, JSON.parse(end?.data ?? '{}').reason], ['end', 'session_ended']);
+  assert.ok(Date.now() - started < 3_000, 'at once, not at the next heartbeat');
+  assert.equal(await stream.next(), undefined, 'and the stream is closed');
+});

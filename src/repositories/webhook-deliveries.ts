@@ -1,7 +1,8 @@
 /**
  * Webhook deliveries: stored before the webhook is answered (the raw body sealed in the vault, bound to its row),
  * claimed for processing by one instance at a time (a claim lasts CLAIM_MS; a crash leaves the delivery to be
- * claimed again after it), and marked processed with their outcome in the transaction that applied them.
+ * claimed again after it), marked processed with their outcome in the transaction that applied them, and deleted
+ * a week after.
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/prisma-client.ts';
@@ -64,6 +65,17 @@ export function createWebhookDeliveryRepository(db: Database, vault: TokenVault)
 
     async finish(id: string, outcome: string, client: DatabaseClient = db) {
       await client.webhookDelivery.update({ where: { id }, data: { processedAt: new Date(), outcome } });
+    },
+
+    /**
+     * Deletes deliveries processed more than `keepMs` ago. Their event ids only matter while Smartcar may still
+     * retry (minutes); a week covers a replay of anything an operator might want to look at.
+     */
+    async prune(keepMs: number): Promise<number> {
+      const { count } = await db.webhookDelivery.deleteMany({
+        where: { processedAt: { lt: new Date(Date.now() - keepMs) } },
+      });
+      return count;
     },
 
     async pending(): Promise<number> {

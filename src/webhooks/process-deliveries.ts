@@ -19,6 +19,8 @@ import { readEvent } from './smartcar/events.ts';
 
 const BATCH = 50;
 const SWEEP_MS = 5_000;
+const PRUNE_EVERY_SWEEPS = 12;
+export const KEEP_PROCESSED_MS = 7 * 24 * 3600_000;
 
 export function createDeliveryProcessor(deps: {
   db: Database;
@@ -105,7 +107,15 @@ export function createDeliveryProcessor(deps: {
     kick,
     /** Sweeps for deliveries left by a crash (theirs or another instance's) every few seconds. */
     start() {
-      timer = setInterval(() => void kick(), SWEEP_MS);
+      let sweeps = 0;
+      timer = setInterval(() => {
+        void kick();
+        if (++sweeps % PRUNE_EVERY_SWEEPS === 0) {
+          deliveries
+            .prune(KEEP_PROCESSED_MS)
+            .catch((error: Error) => log.warn({ err: error.message }, 'pruning failed'));
+        }
+      }, SWEEP_MS);
       timer.unref();
       void kick();
     },

@@ -57,7 +57,12 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
   ]) {
     await alex.browser.request('GET', `/api/vehicles/${tesla}${path}`);
   }
+  // A command makes the sandbox send a signed webhook: its body (Alex's ids, the car's location) is stored sealed.
   await alex.browser.request('POST', `/api/vehicles/${tesla}/security`, { body: { action: 'UNLOCK' } });
+  for (let i = 0; i < 100 && (await keyfob.app.db.vehicleSignalHistory.count()) === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok((await keyfob.app.db.vehicleSignalHistory.count()) > 0, 'the webhook was stored and applied');
   await alex.browser.request('POST', `/api/vehicles/${tesla}/batch`, {
     body: { requests: [{ path: '/vin' }, { path: '/odometer' }] },
   });
@@ -139,12 +144,13 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
   const clientSecret = keyfob.config.smartcar.clientSecret;
   const hmClientSecret = keyfob.config.highmobility.clientSecret;
   const carsxeKey = keyfob.config.carsxe?.apiKey as string;
-  const forbidden = [...secrets, clientSecret, hmClientSecret, carsxeKey, ...machineTokens, ...keyLines, ...VINS];
+  const amt = keyfob.config.smartcar.webhookAmt as string;
+  const forbidden = [...secrets, clientSecret, hmClientSecret, carsxeKey, amt, ...machineTokens, ...keyLines, ...VINS];
 
   // The browser may read its own car's VIN through /api/vehicles/:id/vin (the owner asked for it); every other
   // answer masks it, which /auth/session's test checks. Tokens, codes, verifiers and the client secret: never.
   const seen = browsers.map((browser) => browser.everythingSeen()).join('\n');
-  for (const secret of [...secrets, clientSecret, hmClientSecret, carsxeKey, ...keyLines]) {
+  for (const secret of [...secrets, clientSecret, hmClientSecret, carsxeKey, amt, ...keyLines]) {
     const at = seen.indexOf(secret);
     assert.ok(at === -1, `the browser saw ${secret.slice(0, 6)}… in: ${seen.slice(Math.max(0, at - 300), at + 60)}`);
   }
@@ -157,6 +163,9 @@ test('no secret reaches the browser, the database in plaintext, or the logs', as
     'audit_events',
     'app_tokens',
     'machine_access',
+    'webhook_deliveries',
+    'vehicle_signals',
+    'vehicle_signal_history',
     '_prisma_migrations',
   ];
   const rows: unknown[] = [];

@@ -137,15 +137,19 @@ function drawTrend(card) {
   const figure = card.querySelector('.trend');
   if (data.odometer.length < 2 && energy.length < 2) return;
   figure.hidden = false;
-  card.querySelector('.odometer-line').setAttribute('points', points(data.odometer, (p) => p.value, 8, 42));
-  card.querySelector('.energy-line').setAttribute('points', points(energy, (p) => p.value, 50, 84));
+  card.querySelector('.odometer-line').setAttribute(
+    'points',
+    points(data.odometer, (p) => p.value, 8, 42),
+  );
+  card.querySelector('.energy-line').setAttribute(
+    'points',
+    points(energy, (p) => p.value, 50, 84),
+  );
   card.querySelector('.energy-key').textContent = energyName;
-  const id = `trend-${card.dataset.vehicleId}`;
   const svg = card.querySelector('.chart');
-  svg.querySelector('title').id = `${id}-title`;
-  svg.querySelector('desc').id = `${id}-desc`;
-  svg.setAttribute('aria-labelledby', `${id}-title ${id}-desc`);
-  svg.querySelector('title').textContent = `Odometer and ${energyName.toLowerCase()} over time`;
+  const title = `Odometer and ${energyName.toLowerCase()} over time`;
+  svg.querySelector('title').textContent = title;
+  svg.setAttribute('aria-label', title);
   const span = (series, format) =>
     series.length === 0 ? 'no readings' : `${format(series[0].value)} to ${format(series[series.length - 1].value)}`;
   svg.querySelector('desc').textContent =

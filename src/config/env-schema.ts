@@ -186,6 +186,12 @@ const CORE_ENV = {
     maximum: 10_000_000,
     description: 'requests to /api/* per machine client id per window before 429; 0 turns it off',
   }),
+  SIGNAL_HISTORY_DAYS: Integer({
+    default: 30,
+    minimum: 1,
+    maximum: 3650,
+    description: 'days of vehicle signal history (from webhooks) kept for the dashboard chart, 1 or more',
+  }),
   KEEPALIVE_INTERVAL_SECONDS: Integer({
     default: 0,
     minimum: 0,

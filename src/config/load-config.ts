@@ -54,6 +54,8 @@ export interface CoreConfig {
     api: { perIp: number; perSession: number; perMachineClient: number };
   };
   keepalive: { intervalSeconds: number; windowSeconds: number; batchSize: number };
+  /** Days of webhook signal history kept (the current value of each signal is always kept). */
+  signalHistoryDays: number;
   logLevel: Env['LOG_LEVEL'];
   sandbox: {
     port: number;
@@ -283,6 +285,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
         windowSeconds: parsed.KEEPALIVE_WINDOW_SECONDS,
         batchSize: parsed.KEEPALIVE_BATCH_SIZE,
       },
+      signalHistoryDays: parsed.SIGNAL_HISTORY_DAYS,
       logLevel: parsed.LOG_LEVEL,
       sandbox: {
         port: parsed.SANDBOX_PORT,

@@ -97,6 +97,14 @@ export function createVehicleSignalRepository(db: Database, vault: TokenVault) {
       return Number(row?.id ?? 0);
     },
 
+    /** Deletes history received more than `keepMs` ago, except each signal's current value. */
+    async prune(keepMs: number): Promise<number> {
+      return db.$executeRaw`
+        DELETE FROM vehicle_signal_history h
+        WHERE h.received_at < ${new Date(Date.now() - keepMs)}
+          AND NOT EXISTS (SELECT 1 FROM vehicle_signals s WHERE s.history_id = h.id)`;
+    },
+
     /** A vehicle's values of these signals by their own time, oldest first (the dashboard's chart). */
     async trend(vehicleId: string, codes: string[], limit: number): Promise<StoredSignal[]> {
       const rows = await db.$queryRaw<HistoryRow[]>`

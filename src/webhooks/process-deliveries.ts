@@ -1,5 +1,6 @@
 /**
- * Processes stored webhook deliveries after they were answered: claims a batch (one instance per delivery), reads
+ * Processes stored webhook deliveries after they were answered, and once a minute deletes what is past keeping
+ * (processed deliveries after a week, signal history after SIGNAL_HISTORY_DAYS): claims a batch (one instance per delivery), reads
  * the event, finds the Keyfob vehicles it is about (Smartcar's vehicle id and user id, matched to the connection
  * that holds them), applies the signals in one transaction that also marks the delivery processed, then tells every
  * instance's live streams of the owners (the bus). Only the database is touched: no connection is held while
@@ -29,6 +30,8 @@ export function createDeliveryProcessor(deps: {
   bus: InvalidationBus;
   metrics: KeyfobMetrics;
   log: FastifyBaseLogger;
+  /** How long signal history is kept (SIGNAL_HISTORY_DAYS). */
+  historyMs: number;
 }) {
   const { db, deliveries, signals, bus, metrics, log } = deps;
 

@@ -173,6 +173,14 @@ test('deliveries: stored before the answer, duplicates kept once, an older value
   assert.match(metrics, /keyfob_webhook_events_total\{outcome="unknown_vehicle"\} 1/);
   assert.match(metrics, /keyfob_webhook_deliveries_total\{provider="smartcar",outcome="duplicate"\} 1/);
   assert.match(metrics, /keyfob_webhook_processing_lag_seconds_count \d+/);
+  // Past keeping: processed deliveries and old history go; each signal's current value stays, and a replay of the
+  // older event afterwards changes nothing current.
+  assert.equal(await keyfob.app.repos.webhookDeliveries.prune(0), 3, 'newer, older, the stranger');
+  assert.equal(await keyfob.app.repos.vehicleSignals.prune(0), 2, "the older event's two values");
+  assert.equal((await sent(older)).status, 200);
+  await processed(keyfob);
+  const after = await keyfob.app.repos.vehicleSignals.latest(tesla);
+  assert.equal(after.find((signal) => signal.code === 'odometer-traveleddistance')?.value.value, 2000);
 });
 
 test("the sandbox's signed webhooks after a command reach Keyfob and are applied", async (t) => {

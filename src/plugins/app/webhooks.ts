@@ -20,6 +20,7 @@ export default fp(
       bus: app.bus,
       metrics: app.metrics,
       log: app.log,
+      historyMs: app.config.signalHistoryDays * 24 * 3600_000,
     });
     app.decorate('webhookProcessor', processor);
     app.addHook('onReady', async () => processor.start());

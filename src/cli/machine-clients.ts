@@ -10,11 +10,11 @@ import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { prepareDatabase } from '../db/prepare-database.ts';
 import { createDatabase } from '../db/prisma-client.ts';
+import { CLIENT_ID_PATTERN } from '../machine-clients/access-token-verifier.ts';
 import { type AccessTarget, createMachineAccessRepository } from '../repositories/machine-access.ts';
 import { refuseEmbeddedWhileServing } from './embedded-guard.ts';
 
 const UUID = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i;
-const CLIENT_ID = /^[\x21-\x7e]{1,200}$/;
 const USAGE = `usage: npm run machine-clients -- grant CLIENT_ID (--user ID | --vehicle ID)
        npm run machine-clients -- revoke CLIENT_ID (--user ID | --vehicle ID)
        npm run machine-clients -- list [CLIENT_ID] [--json]`;
@@ -45,7 +45,7 @@ function parse() {
   const [command, clientId, ...extra] = positionals;
   if (command !== 'grant' && command !== 'revoke' && command !== 'list') fail('name a command: grant, revoke or list');
   if (extra.length > 0) fail(`unexpected ${extra.join(' ')}`);
-  if (clientId !== undefined && !CLIENT_ID.test(clientId)) fail('a client id is 1 to 200 printable characters');
+  if (clientId !== undefined && !CLIENT_ID_PATTERN.test(clientId)) fail('a client id is 1 to 200 printable characters');
   if (command === 'list') return { command, clientId, json: values.json === true } as const;
   if (!clientId) fail(`${command} needs the client id`);
   const user = values.user as string | undefined;

@@ -4,23 +4,9 @@
  * `MACHINE_ISSUER` unset, Keyfob accepts no bearer tokens at all.
  */
 import { ALL_SCOPES, type KeyfobScope, parseScopes } from '../access/scope-table.ts';
+import { ASYMMETRIC_ALGORITHMS } from '../security/asymmetric-algorithms.ts';
 import type { ConfigProblem } from './config-error.ts';
 import type { Env } from './env-schema.ts';
-
-/** Only asymmetric algorithms: an HMAC "verified" with a public key is RFC 8725's algorithm confusion. */
-export const ASYMMETRIC_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const;
 
 export interface MachineSettings {
   issuer: string;

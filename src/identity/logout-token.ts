@@ -11,21 +11,10 @@
  */
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import type * as oauth from 'openid-client';
+import { ASYMMETRIC_ALGORITHMS } from '../security/asymmetric-algorithms.ts';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-const SIGNATURE_ALGORITHMS = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
+const SIGNATURE_ALGORITHMS = new Set<string>(ASYMMETRIC_ALGORITHMS);
 
 export class LogoutTokenError extends Error {
   override name = 'LogoutTokenError';

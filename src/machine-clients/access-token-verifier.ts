@@ -19,7 +19,7 @@ import { authorizationServerKeys } from './authorization-server-keys.ts';
 
 export const CLOCK_TOLERANCE_SECONDS = 30;
 /** Client ids are logged, audited and used as metric labels: printable ASCII, bounded. */
-const CLIENT_ID = /^[\x21-\x7e]{1,200}$/;
+export const CLIENT_ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 /** jose's errors that mean "this token is not acceptable", as opposed to "the keys could not be fetched". */
 const TOKEN_ERRORS = [
@@ -71,7 +71,8 @@ export function createAccessTokenVerifier(
     const { iat, exp, client_id: clientId } = payload as { iat: number; exp: number; client_id: unknown };
     // jose checks `iat` against the clock only with maxTokenAge; a token issued in the future is not acceptable.
     if (iat > now + CLOCK_TOLERANCE_SECONDS) throw invalidToken('iat is in the future');
-    if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) throw invalidToken('client_id is not a usable id');
+    if (typeof clientId !== 'string' || !CLIENT_ID_PATTERN.test(clientId))
+      throw invalidToken('client_id is not a usable id');
     return {
       kind: 'machine',
       clientId,

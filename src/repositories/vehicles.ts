@@ -243,21 +243,24 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
       };
     },
 
-    /** The vehicles in the caller's reach: a person's own, or those assigned to a machine client. */
+    /**
+     * The vehicles in the caller's reach, oldest first: a person's own, or those assigned to a machine client (found
+     * by the proxy's own reach condition, so the list and the proxy can never disagree).
+     */
     async listInReach(reach: Reach): Promise<OwnedVehicle[]> {
-      if ('userId' in reach) return this.listOwned(reach.userId);
-      const ids = await db.$queryRaw<Array<{ id: string }>>`
-        SELECT v.id::text AS id FROM vehicles v WHERE ${reachCondition(reach)}`;
-      return this.listOwned(
-        undefined,
-        ids.map((row) => row.id),
-      );
-    },
-
-    /** A user's vehicles (or, with `ids`, those vehicles), oldest first. */
-    async listOwned(userId: string | undefined, ids?: string[]): Promise<OwnedVehicle[]> {
+      const where: Prisma.VehicleWhereInput =
+        'userId' in reach
+          ? { userId: reach.userId }
+          : {
+              id: {
+                in: (
+                  await db.$queryRaw<Array<{ id: string }>>`
+                    SELECT v.id::text AS id FROM vehicles v WHERE ${reachCondition(reach)}`
+                ).map((row) => row.id),
+              },
+            };
       const rows = await db.vehicle.findMany({
-        where: userId !== undefined ? { userId } : { id: { in: ids ?? [] } },
+        where,
         include: {
           grant: {
             select: { status: true, scopes: true, kind: true, pendingApproval: true, providerAccountId: true },

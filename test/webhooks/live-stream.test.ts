@@ -4,13 +4,11 @@
  * ends as soon as its session does; `/trends` returns the stored history for the chart.
  */
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
 import type { Browser } from '../helpers/browser.ts';
 import { ALEX_ACCOUNT, connectedBrowser } from '../helpers/connected.ts';
 import { startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
-
-const TESLA_AT_SMARTCAR = '3c1d6e0a-8b7f-4f62-9a15-7e2d4c9b0a11';
+import { deliverWebhook, vehicleStateEvent } from '../helpers/smartcar-webhook.ts';
 
 interface StreamEvent {
   id?: string;
@@ -72,37 +70,14 @@ async function streamKeyfob(t: TestContext, env: NodeJS.ProcessEnv = {}) {
   let clock = Date.now();
   const deliver = async (odometer: number) => {
     clock += 1000;
-    const body = JSON.stringify({
-      eventId: randomUUID(),
-      eventType: 'VEHICLE_STATE',
-      vehicleId: TESLA_AT_SMARTCAR,
-      data: {
-        user: { id: ALEX_ACCOUNT },
-        signals: [
-          { code: 'odometer-traveleddistance', body: { value: odometer, unit: 'km' }, meta: { oemUpdatedAt: clock } },
-          {
-            code: 'location-preciselocation',
-            body: { latitude: 52.52, longitude: 13.405 },
-            meta: { oemUpdatedAt: clock },
-          },
-          {
-            code: 'tractionbattery-stateofcharge',
-            body: { value: 80 - odometer / 1000, unit: 'percent' },
-            meta: { oemUpdatedAt: clock },
-          },
-        ],
-      },
-      meta: { version: '4.0', deliveryId: randomUUID() },
+    const body = vehicleStateEvent({
+      signals: [
+        { code: 'odometer-traveleddistance', body: { value: odometer, unit: 'km' }, at: clock },
+        { code: 'location-preciselocation', body: { latitude: 52.52, longitude: 13.405 }, at: clock },
+        { code: 'tractionbattery-stateofcharge', body: { value: 80 - odometer / 1000, unit: 'percent' }, at: clock },
+      ],
     });
-    const response = await fetch(`${keyfob.url}/webhooks/smartcar`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'sc-signature': createHmac('sha256', amt).update(body).digest('hex'),
-      },
-      body,
-    });
-    assert.equal(response.status, 200);
+    assert.equal(await deliverWebhook(keyfob.url, amt, body), 200);
   };
   return { keyfob, browser, tesla: byMake('TESLA').id as string, deliver };
 }

@@ -5,13 +5,12 @@
  * values sealed at rest.
  */
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALEX_ACCOUNT, connectedBrowser } from '../helpers/connected.ts';
 import { startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
-
-const TESLA_AT_SMARTCAR = '3c1d6e0a-8b7f-4f62-9a15-7e2d4c9b0a11';
+import { signWebhook, vehicleStateEvent } from '../helpers/smartcar-webhook.ts';
 
 async function webhookKeyfob(t: TestContext) {
   const keyfob = await startKeyfobUnderTest(t);
@@ -26,7 +25,7 @@ async function webhookKeyfob(t: TestContext) {
     const text = await response.text();
     return { status: response.status, json: text ? JSON.parse(text) : undefined };
   };
-  const sign = (body: string | Uint8Array, key = amt) => createHmac('sha256', key).update(body).digest('hex');
+  const sign = (body: string | Uint8Array, key = amt) => signWebhook(key, body);
   const stored = () => keyfob.app.db.webhookDelivery.count();
   return { keyfob, amt, post, sign, stored };
 }
@@ -39,32 +38,16 @@ function stateEvent(options: {
   at: number;
   latitude?: number;
 }) {
-  return JSON.stringify({
-    eventId: options.eventId ?? randomUUID(),
-    eventType: 'VEHICLE_STATE',
-    vehicleId: options.vehicleId ?? TESLA_AT_SMARTCAR,
-    data: {
-      user: { id: options.userId ?? ALEX_ACCOUNT },
-      vehicle: { id: options.vehicleId ?? TESLA_AT_SMARTCAR, make: 'TESLA', model: 'Model 3', year: 2022 },
-      triggers: [{ code: 'FIRST_DELIVERY' }],
-      signals: [
-        {
-          code: 'odometer-traveleddistance',
-          name: 'TraveledDistance',
-          group: 'Odometer',
-          body: { value: options.odometer ?? 1000, unit: 'km' },
-          meta: { oemUpdatedAt: options.at, fetchedAt: options.at },
-        },
-        {
-          code: 'location-preciselocation',
-          name: 'PreciseLocation',
-          group: 'Location',
-          body: { latitude: options.latitude ?? 48.137154, longitude: 11.576124, heading: 0 },
-          meta: { oemUpdatedAt: options.at, fetchedAt: options.at },
-        },
-      ],
-    },
-    meta: { version: '4.0', webhookId: 'w', deliveryId: randomUUID(), deliveredAt: Date.now(), mode: 'LIVE' },
+  return vehicleStateEvent({
+    ...options,
+    signals: [
+      { code: 'odometer-traveleddistance', body: { value: options.odometer ?? 1000, unit: 'km' }, at: options.at },
+      {
+        code: 'location-preciselocation',
+        body: { latitude: options.latitude ?? 48.137154, longitude: 11.576124, heading: 0 },
+        at: options.at,
+      },
+    ],
   });
 }
 

@@ -5,15 +5,13 @@
  * reload, within a second or two.
  */
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
-import { ALEX_ACCOUNT } from '../helpers/connected.ts';
 import { cluster, needsServers } from '../helpers/keyfob-cluster.ts';
+import { deliverWebhook, TESLA_AT_SMARTCAR, vehicleStateEvent } from '../helpers/smartcar-webhook.ts';
 
-const TESLA_AT_SMARTCAR = '3c1d6e0a-8b7f-4f62-9a15-7e2d4c9b0a11';
 const CHROMIUM = '/usr/bin/chromium';
 
 test('an instance killed mid-processing: every delivery is processed once, by the instance that remains', async (t) => {
@@ -23,37 +21,14 @@ test('an instance killed mid-processing: every delivery is processed once, by th
   const [doomed] = keyfobs.processes;
   const started = Date.now();
   const bodies = Array.from({ length: 120 }, (_, i) =>
-    JSON.stringify({
-      eventId: randomUUID(),
-      eventType: 'VEHICLE_STATE',
-      vehicleId: TESLA_AT_SMARTCAR,
-      data: {
-        user: { id: ALEX_ACCOUNT },
-        signals: [
-          {
-            code: 'odometer-traveleddistance',
-            body: { value: 30_000 + i, unit: 'km' },
-            meta: { oemUpdatedAt: started + i },
-          },
-          { code: 'closure-islocked', body: { value: i % 2 === 0 }, meta: { oemUpdatedAt: started + i } },
-        ],
-      },
-      meta: { version: '4.0', deliveryId: randomUUID() },
+    vehicleStateEvent({
+      signals: [
+        { code: 'odometer-traveleddistance', body: { value: 30_000 + i, unit: 'km' }, at: started + i },
+        { code: 'closure-islocked', body: { value: i % 2 === 0 }, at: started + i },
+      ],
     }),
   );
-  const statuses = await Promise.all(
-    bodies.map(async (body) => {
-      const response = await fetch(`${doomed?.url}/webhooks/smartcar`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'sc-signature': createHmac('sha256', amt).update(body).digest('hex'),
-        },
-        body,
-      });
-      return response.status;
-    }),
-  );
+  const statuses = await Promise.all(bodies.map((body) => deliverWebhook(doomed?.url ?? '', amt, body)));
   doomed?.child.kill('SIGKILL');
   await doomed?.exited;
   assert.ok(

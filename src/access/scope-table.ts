@@ -127,9 +127,14 @@ export function isKeyfobScope(value: string): value is KeyfobScope {
  * programming error found at start (the route's registration calls this), never a route open to every caller.
  */
 export function scopeOfRoute(method: string, url: string): KeyfobScope {
-  const scope = BY_ROUTE.get(`${method} ${url}`);
+  const scope = tableScopeOf(method, url);
   if (!scope) throw new Error(`the scope table has no row for ${method} ${url}: add one in src/access/scope-table.ts`);
   return scope;
+}
+
+/** The table's scope for a route, or undefined when the table has no row for it. */
+export function tableScopeOf(method: string, url: string): KeyfobScope | undefined {
+  return BY_ROUTE.get(`${method} ${url}`);
 }
 
 export function maxTokenLifetimeSeconds(scope: KeyfobScope): number {

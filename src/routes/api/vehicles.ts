@@ -10,7 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import { auditClientId, principalOf } from '../../access/principal.ts';
 import { requireScopes } from '../../access/require-scope.ts';
-import { type KeyfobScope, scopeOfRoute } from '../../access/scope-table.ts';
+import { type KeyfobScope, tableScopeOf } from '../../access/scope-table.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import type { ProviderAdapter, ProxyRoute } from '../../providers/provider-adapter.ts';
 import { assertScopes, requiredScopes } from '../../proxy/check-scopes.ts';
@@ -23,12 +23,9 @@ import { assertReachable, vehicleParams as params, reachOf, vehicleInReach } fro
 /** The Keyfob scopes a batch needs besides its own: each sub-path's, as if it were called alone. */
 function batchScopes(route: ProxyRoute, body: unknown): KeyfobScope[] {
   return (route.batchPaths?.(body) ?? []).flatMap((path) => {
-    try {
-      return [scopeOfRoute('GET', `/api/vehicles/:vehicleId${path === '/' ? '/attributes' : path}`)];
-    } catch {
-      // Not a readable endpoint: requiredScopes answers it 400 with its name.
-      return [];
-    }
+    // A path that is no readable endpoint has no row: requiredScopes answers it 400 with its name.
+    const scope = tableScopeOf('GET', `/api/vehicles/:vehicleId${path === '/' ? '/attributes' : path}`);
+    return scope ? [scope] : [];
   });
 }
 

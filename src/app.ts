@@ -16,6 +16,8 @@ import type { Config } from './config/load-config.ts';
 import { installErrorHandlers } from './errors/error-handler.ts';
 import { installRequestLog } from './logging/request-log.ts';
 import cache from './plugins/app/cache.ts';
+import dataKeyMove from './plugins/app/data-key-move.ts';
+import erasure from './plugins/app/erasure.ts';
 import identity from './plugins/app/identity.ts';
 import keepaliveSchedule from './plugins/app/keepalive-schedule.ts';
 import metrics from './plugins/app/metrics.ts';
@@ -58,6 +60,8 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   await app.register(helmet);
   await app.register(rateLimit);
   await app.register(session);
+  await app.register(erasure);
+  await app.register(dataKeyMove);
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(dashboardRoutes);

@@ -118,6 +118,13 @@ const BY_ROUTE = new Map<string, KeyfobScope>(
 );
 const BY_SCOPE = new Map<string, ScopeDefinition>(SCOPE_TABLE.map((entry) => [entry.scope, entry]));
 
+/**
+ * A person's own account (GDPR articles 15 and 17): every signed-in person may export or erase their own data,
+ * whatever scopes configuration or their identity provider give them, and no machine client may. No scope opens
+ * these routes, so none can close them.
+ */
+export const OWN_ACCOUNT_ROUTES: ReadonlySet<string> = new Set(['GET /api/account/export', 'DELETE /api/account']);
+
 export function isKeyfobScope(value: string): value is KeyfobScope {
   return BY_SCOPE.has(value);
 }

@@ -41,5 +41,6 @@ export function cacheSessionStore(store: SessionStore, bus: InvalidationBus, max
         await written(sessionId);
       }
     },
+    sessionsOf: (userId) => store.sessionsOf(userId),
   };
 }

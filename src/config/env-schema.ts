@@ -186,6 +186,19 @@ const CORE_ENV = {
     maximum: 10_000_000,
     description: 'requests to /api/* per machine client id per window before 429; 0 turns it off',
   }),
+  ERASURE_LEDGER_DIR: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'a folder kept apart from the database and its backups (shared by every instance) where erasures are recorded; required in production, DATA_DIR/erasure-ledger otherwise',
+    }),
+  ),
+  FRESH_SIGN_IN_SECONDS: Integer({
+    default: 300,
+    minimum: 30,
+    maximum: 3600,
+    description: 'how recent a sign-in must be to erase the account or export the full VINs (30 to 3600)',
+  }),
   SIGNAL_HISTORY_DAYS: Integer({
     default: 30,
     minimum: 1,

@@ -56,6 +56,10 @@ export interface CoreConfig {
   keepalive: { intervalSeconds: number; windowSeconds: number; batchSize: number };
   /** Days of webhook signal history kept (the current value of each signal is always kept). */
   signalHistoryDays: number;
+  /** Where erasures are recorded apart from the database (see src/erasure/erasure-ledger.ts). */
+  erasureLedgerDir: string;
+  /** How recent a sign-in must be for erasure and a full-VIN export. */
+  freshSignInSeconds: number;
   logLevel: Env['LOG_LEVEL'];
   sandbox: {
     port: number;
@@ -163,7 +167,13 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   const production = parsed.NODE_ENV === 'production';
 
   if (production) {
-    for (const variable of ['DATABASE_URL', 'REDIS_URL', 'SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS'] as const) {
+    for (const variable of [
+      'DATABASE_URL',
+      'REDIS_URL',
+      'SESSION_SECRET',
+      'TOKEN_ENCRYPTION_KEYS',
+      'ERASURE_LEDGER_DIR',
+    ] as const) {
       if (raw[variable] === undefined) {
         problems.push({ variable, expected: 'required when NODE_ENV=production' });
       }
@@ -286,6 +296,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
         batchSize: parsed.KEEPALIVE_BATCH_SIZE,
       },
       signalHistoryDays: parsed.SIGNAL_HISTORY_DAYS,
+      erasureLedgerDir: resolve(parsed.ERASURE_LEDGER_DIR ?? `${dataDir}/erasure-ledger`),
+      freshSignInSeconds: parsed.FRESH_SIGN_IN_SECONDS,
       logLevel: parsed.LOG_LEVEL,
       sandbox: {
         port: parsed.SANDBOX_PORT,

@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   WEBHOOKS_DISABLED: 'webhooks_disabled',
   BAD_SIGNATURE: 'bad_signature',
   TOO_MANY_STREAMS: 'too_many_streams',
+  FRESH_SIGN_IN_REQUIRED: 'fresh_sign_in_required',
+  ERASURE_LEDGER_UNAVAILABLE: 'erasure_ledger_unavailable',
   INTERNAL: 'internal_error',
 } as const;
 

@@ -62,7 +62,14 @@ export function createOidcClient(settings: OidcSettings, timeoutMs: number) {
     clientId: settings.clientId,
     configuration,
 
-    async authorizationUrl(input: { redirectUri: string; state: string; nonce: string; codeChallenge: string }) {
+    async authorizationUrl(input: {
+      redirectUri: string;
+      state: string;
+      nonce: string;
+      codeChallenge: string;
+      /** `login`: the identity provider asks for the credentials again (a fresh sign-in, not a silent one). */
+      prompt?: 'login';
+    }) {
       return oauth.buildAuthorizationUrl(await configuration(), {
         redirect_uri: input.redirectUri,
         scope: settings.scopes,
@@ -70,6 +77,7 @@ export function createOidcClient(settings: OidcSettings, timeoutMs: number) {
         nonce: input.nonce,
         code_challenge: input.codeChallenge,
         code_challenge_method: 'S256',
+        ...(input.prompt ? { prompt: input.prompt } : {}),
       });
     },
 

@@ -1,28 +1,33 @@
 /**
- * Key rotation: re-encrypts every stored secret (grant tokens, VINs) under the first key of the ring, in small
- * batches, while Keyfob keeps serving. Each batch locks its rows (`FOR UPDATE SKIP LOCKED`), so it never waits on
- * nor overwrites a refresh in progress: a row being refreshed is skipped and picked up by a later pass (the
- * refresh itself writes under the first key). The plaintext does not change, so the grant's version does not
- * either. Resumable: it selects whatever is not yet under the first key, so a run that stops is simply run again.
+ * Key rotation after the first key of TOKEN_ENCRYPTION_KEYS changed: re-wraps every user's data key under it (one
+ * row per user, however many secrets they have), re-encrypts the few secrets that belong to no user (application
+ * tokens, webhook bodies not yet processed), and first finishes the move of any user secret still under the ring
+ * (move-to-data-keys.ts), so that no value depends on an old key afterwards.
  *
- * Order of operations: deploy the new ring (new key first, old key kept) to every instance, run this, then
- * remove the old key.
+ * In batches while Keyfob serves: each batch locks its rows (`FOR UPDATE SKIP LOCKED`), so it never waits on nor
+ * overwrites a write in progress, and writes them back in one statement. Re-wrapping does not change a data key, so
+ * every value sealed under it stays as it is; a request that read the old wrapping a moment ago still opens it
+ * (the old key is still in the ring). Resumable: every pass selects what is not yet under the first key.
+ *
+ * Order of operations: deploy the new ring (new key first, old key kept) to every instance, run this, then remove
+ * the old key.
  */
 import type { Database } from '../db/prisma-client.ts';
+import type { DataKeys } from '../vault/data-keys.ts';
 import type { TokenVault } from '../vault/token-vault.ts';
+import { inBatches } from './in-batches.ts';
+import { moveToDataKeys } from './move-to-data-keys.ts';
 
-interface SecretColumn {
-  table: 'grants' | 'vehicles';
-  column: 'access_token_enc' | 'refresh_token_enc' | 'vin_enc';
-}
-
-const COLUMNS: SecretColumn[] = [
-  { table: 'grants', column: 'access_token_enc' },
-  { table: 'grants', column: 'refresh_token_enc' },
-  { table: 'vehicles', column: 'vin_enc' },
-];
+/** Secrets of no user, sealed under the ring itself: re-encrypted value by value (there are few). */
+const RING_COLUMNS = [
+  { table: 'app_tokens', column: 'token_enc', key: 'cache_key', keyType: 'text' },
+  { table: 'webhook_deliveries', column: 'body_enc', key: 'id', keyType: 'uuid' },
+] as const;
 
 export interface RotationReport {
+  /** User secrets moved from the ring to their data keys on the way. */
+  moved: number;
+  rewrapped: number;
   reencrypted: Record<string, number>;
   /** Values still under another key (rows locked on every pass); 0 means the old keys can be removed. */
   remaining: number;
@@ -31,55 +36,94 @@ export interface RotationReport {
 export async function rotateKeys(options: {
   db: Database;
   vault: TokenVault;
+  dataKeys: DataKeys;
   batchSize?: number;
   maxIdlePasses?: number;
-  onBatch?: (column: string, count: number) => void;
+  onBatch?: (what: string, count: number) => void | Promise<void>;
 }): Promise<RotationReport> {
-  const { db, vault } = options;
-  const batchSize = options.batchSize ?? 500;
-  const current = `kv1.${vault.currentKeyId}.%`;
-  const reencrypted: Record<string, number> = {};
-  for (const { table, column } of COLUMNS) {
-    const name = `${table}.${column}`;
-    reencrypted[name] = 0;
-    let idlePasses = 0;
-    for (;;) {
-      const done = await db.$transaction(async (tx) => {
-        const rows = await tx.$queryRawUnsafe<Array<{ id: string; value: string }>>(
-          `SELECT id::text AS id, ${column} AS value FROM ${table}
-           WHERE ${column} IS NOT NULL AND ${column} NOT LIKE $1
-           ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          current,
-          batchSize,
-        );
-        for (const row of rows) {
-          const slot = { table, column, rowId: row.id };
-          const sealed = vault.encrypt(vault.decrypt(row.value, slot), slot);
-          await tx.$executeRawUnsafe(`UPDATE ${table} SET ${column} = $1 WHERE id = $2::uuid`, sealed, row.id);
-        }
-        return rows.length;
-      });
-      reencrypted[name] += done;
-      options.onBatch?.(name, done);
-      if (done > 0) {
-        idlePasses = 0;
-        continue;
-      }
-      const left = await countNotCurrent(db, table, column, current);
-      if (left === 0 || ++idlePasses > (options.maxIdlePasses ?? 50)) break;
-      // Everything left is locked by a refresh in progress: give it a moment.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  let remaining = 0;
-  for (const { table, column } of COLUMNS) remaining += await countNotCurrent(db, table, column, current);
-  return { reencrypted, remaining };
-}
+  const { db, vault, dataKeys } = options;
+  const batchSize = options.batchSize ?? 1000;
+  const maxIdlePasses = options.maxIdlePasses ?? 50;
+  const kekId = vault.currentKeyId;
+  const move = await moveToDataKeys({
+    db,
+    dataKeys,
+    kekId,
+    batchSize,
+    maxIdlePasses,
+    onBatch: options.onBatch,
+  });
 
-async function countNotCurrent(db: Database, table: string, column: string, current: string): Promise<number> {
-  const [row] = await db.$queryRawUnsafe<Array<{ count: bigint }>>(
-    `SELECT count(*) AS count FROM ${table} WHERE ${column} IS NOT NULL AND ${column} NOT LIKE $1`,
-    current,
-  );
-  return Number(row?.count ?? 0);
+  const wrappedElsewhere = async () => {
+    const [row] = await db.$queryRaw<Array<{ count: bigint }>>`
+      SELECT count(*) AS count FROM user_data_keys WHERE kek_id <> ${kekId}`;
+    return Number(row?.count ?? 0);
+  };
+  const rewrapped = await inBatches({
+    batch: () =>
+      db.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<Array<{ user_id: string; wrapped_key: string }>>`
+          SELECT user_id::text AS user_id, wrapped_key FROM user_data_keys WHERE kek_id <> ${kekId}
+          ORDER BY user_id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`;
+        if (rows.length === 0) return 0;
+        await tx.$executeRaw`
+          UPDATE user_data_keys k SET wrapped_key = u.wrapped, kek_id = ${kekId}, rewrapped_at = now()
+          FROM unnest(${rows.map((row) => row.user_id)}::uuid[],
+                      ${rows.map((row) => dataKeys.rewrap(row.user_id, row.wrapped_key))}::text[]) AS u(id, wrapped)
+          WHERE k.user_id = u.id`;
+        return rows.length;
+      }),
+    left: wrappedElsewhere,
+    onBatch: (count) => options.onBatch?.('user_data_keys.wrapped_key', count),
+    maxIdlePasses,
+  });
+
+  const current = `kv1.${kekId}.%`;
+  const reencrypted: Record<string, number> = {};
+  const notCurrent = (table: string, column: string) => async () => {
+    const [row] = await db.$queryRawUnsafe<Array<{ count: bigint }>>(
+      `SELECT count(*) AS count FROM ${table} WHERE ${column} LIKE 'kv1.%' AND ${column} NOT LIKE $1`,
+      current,
+    );
+    return Number(row?.count ?? 0);
+  };
+  for (const { table, column, key, keyType } of RING_COLUMNS) {
+    const name = `${table}.${column}`;
+    reencrypted[name] = await inBatches({
+      batch: () =>
+        db.$transaction(async (tx) => {
+          const rows = await tx.$queryRawUnsafe<Array<{ id: string; value: string }>>(
+            `SELECT ${key}::text AS id, ${column} AS value FROM ${table}
+             WHERE ${column} LIKE 'kv1.%' AND ${column} NOT LIKE $1
+             ORDER BY ${key} LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            current,
+            batchSize,
+          );
+          if (rows.length === 0) return 0;
+          const values = rows.map((row) => {
+            const slot = { table, column, rowId: row.id };
+            return vault.encrypt(vault.decrypt(row.value, slot), slot);
+          });
+          await tx.$executeRawUnsafe(
+            `UPDATE ${table} t SET ${column} = u.value FROM unnest($1::text[], $2::text[]) AS u(id, value)
+             WHERE t.${key} = u.id::${keyType}`,
+            rows.map((row) => row.id),
+            values,
+          );
+          return rows.length;
+        }),
+      left: notCurrent(table, column),
+      onBatch: (count) => options.onBatch?.(name, count),
+      maxIdlePasses,
+    });
+  }
+
+  let remaining = move.remaining + (await wrappedElsewhere());
+  for (const { table, column } of RING_COLUMNS) remaining += await notCurrent(table, column)();
+  return {
+    moved: Object.values(move.moved).reduce((sum, count) => sum + count, 0),
+    rewrapped,
+    reencrypted,
+    remaining,
+  };
 }

@@ -37,12 +37,19 @@ const RETRY_LONGEST_MS = 5_000;
  * Prisma build a statement row by row. Sent on the pg pool under Prisma, not through Prisma: a batch is a few
  * hundred values per column, and passing them through Prisma's query engine grew its (WebAssembly) memory by
  * about 130 MB under load, memory it never gives back.
+ *
+ * An event of a user who no longer exists is not written: an erasure (erasure/erase-user.ts) deletes the audit
+ * trail with the user, and a batch queued just before it on any instance must not bring part of it back. The key
+ * share lock makes the two wait for each other: the erasure, which locks the user first, sees an event written
+ * before it; an event written after it finds no user.
  */
 async function insertBatch(sql: SqlPool, batch: AuditInput[]): Promise<void> {
   const column = <K extends keyof AuditInput>(key: K) => batch.map((event) => event[key] ?? null);
   await sql.query(
     `INSERT INTO audit_events (user_id, vehicle_id, client_id, action, endpoint, method, status, outcome, latency_ms, request_id)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::int[], $10::text[])
+     SELECT e.* FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::int[], $10::text[])
+       AS e(user_id, vehicle_id, client_id, action, endpoint, method, status, outcome, latency_ms, request_id)
+     WHERE e.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = e.user_id FOR KEY SHARE)
      ON CONFLICT (request_id, action) DO NOTHING`,
     [
       column('userId'),
@@ -125,7 +132,14 @@ export function createAuditRepository(
     /** Writes one event now; if that fails, it is kept and written with the next batch. */
     async record(event: AuditInput) {
       try {
-        await db.auditEvent.create({ data: event });
+        // As insertBatch, one row, through Prisma (whose adapter owns the pool's error handling).
+        const e = { ...event, latencyMs: event.latencyMs ?? null, requestId: event.requestId ?? null };
+        await db.$executeRaw`
+          INSERT INTO audit_events (user_id, vehicle_id, client_id, action, endpoint, method, status, outcome, latency_ms, request_id)
+          SELECT ${e.userId}::uuid, ${e.vehicleId}::uuid, ${e.clientId}, ${e.action}, ${e.endpoint}, ${e.method},
+                 ${e.status}::int, ${e.outcome}, ${e.latencyMs}::int, ${e.requestId}
+          WHERE ${e.userId}::uuid IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = ${e.userId}::uuid FOR KEY SHARE)
+          ON CONFLICT (request_id, action) DO NOTHING`;
         counted('written', 1);
       } catch (error) {
         keepForRetry([event], error as Error, 'back');

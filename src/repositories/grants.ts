@@ -1,15 +1,21 @@
-/** Grants: the encrypted token pair of one consent, shared by the vehicles it covers. */
+/**
+ * Grants: the encrypted token pair of one consent, shared by the vehicles it covers. The tokens are sealed under
+ * the user's data key (vault/data-keys.ts), read with the row in the same statement.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/prisma-client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { TokenSet } from '../providers/provider-adapter.ts';
-import type { TokenVault } from '../vault/token-vault.ts';
+import type { DataKeys, UserSecrets } from '../vault/data-keys.ts';
 import type { DatabaseClient } from './database-client.ts';
+import type { UserKeyRepository } from './user-keys.ts';
 
 const slot = (rowId: string, column: 'access_token_enc' | 'refresh_token_enc') => ({ table: 'grants', column, rowId });
 
 export interface GrantTokens {
   id: string;
+  /** The user whose consent this is: whose data key seals the tokens. */
+  userId: string;
   /** The provider's name: which adapter refreshes this grant. */
   provider: string;
   status: 'active' | 'reauth_required' | 'revoked';
@@ -21,8 +27,11 @@ export interface GrantTokens {
   refreshExpiresAt: Date | null;
 }
 
-interface GrantRow {
+export interface GrantRow {
   id: string;
+  userId: string;
+  /** The user's wrapped data key, joined into the read (null once erased). */
+  wrappedKey: string | null;
   provider: string;
   status: GrantTokens['status'];
   version: number;
@@ -34,15 +43,16 @@ interface GrantRow {
 }
 
 /** The columns of a GrantRow, for the statements Prisma cannot express (database-clock leases). */
-const GRANT_COLUMNS = Prisma.sql`id::text AS id, provider, status::text AS status, version, scopes,
+const GRANT_COLUMNS = Prisma.sql`id::text AS id, user_id::text AS "userId",
+  (SELECT k.wrapped_key FROM user_data_keys k WHERE k.user_id = grants.user_id) AS "wrappedKey", provider, status::text AS status, version, scopes,
   access_token_enc AS "accessTokenEnc", refresh_token_enc AS "refreshTokenEnc",
   access_expires_at AS "accessExpiresAt", refresh_expires_at AS "refreshExpiresAt"`;
 
-export function createGrantRepository(db: Database, vault: TokenVault) {
-  function sealed(id: string, tokens: TokenSet) {
+export function createGrantRepository(db: Database, dataKeys: DataKeys, userKeys: UserKeyRepository) {
+  function sealed(secrets: UserSecrets, id: string, tokens: TokenSet) {
     return {
-      accessTokenEnc: vault.encrypt(tokens.accessToken, slot(id, 'access_token_enc')),
-      refreshTokenEnc: tokens.refreshToken ? vault.encrypt(tokens.refreshToken, slot(id, 'refresh_token_enc')) : null,
+      accessTokenEnc: secrets.encrypt(tokens.accessToken, slot(id, 'access_token_enc')),
+      refreshTokenEnc: tokens.refreshToken ? secrets.encrypt(tokens.refreshToken, slot(id, 'refresh_token_enc')) : null,
       accessExpiresAt: tokens.accessExpiresAt,
       refreshExpiresAt: tokens.refreshExpiresAt ?? null,
     };
@@ -50,14 +60,18 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
 
   /** Decrypts a grant row as read from the database. */
   function fromRow(row: GrantRow): GrantTokens {
+    const secrets = dataKeys.secretsOf(row.userId, row.wrappedKey);
     return {
       id: row.id,
+      userId: row.userId,
       provider: row.provider,
       status: row.status,
       version: row.version,
       scopes: row.scopes,
-      accessToken: row.accessTokenEnc ? vault.decrypt(row.accessTokenEnc, slot(row.id, 'access_token_enc')) : null,
-      refreshToken: row.refreshTokenEnc ? vault.decrypt(row.refreshTokenEnc, slot(row.id, 'refresh_token_enc')) : null,
+      accessToken: row.accessTokenEnc ? secrets.decrypt(row.accessTokenEnc, slot(row.id, 'access_token_enc')) : null,
+      refreshToken: row.refreshTokenEnc
+        ? secrets.decrypt(row.refreshTokenEnc, slot(row.id, 'refresh_token_enc'))
+        : null,
       accessExpiresAt: row.accessExpiresAt,
       refreshExpiresAt: row.refreshExpiresAt,
     };
@@ -69,6 +83,7 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
       client: DatabaseClient = db,
     ) {
       const id = randomUUID();
+      const secrets = await userKeys.requireSecretsFor(input.userId, client);
       await client.grant.create({
         data: {
           id,
@@ -77,7 +92,7 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
           providerAccountId: input.providerAccountId,
           scopes: input.scopes,
           pendingApproval: input.tokens.pendingApproval ?? false,
-          ...sealed(id, input.tokens),
+          ...sealed(secrets, id, input.tokens),
         },
       });
       return id;
@@ -106,7 +121,7 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
 
     /** The grant with its tokens decrypted, or null. */
     async findTokens(id: string, client: DatabaseClient = db): Promise<GrantTokens | null> {
-      const row = await client.grant.findUnique({ where: { id } });
+      const [row] = await client.$queryRaw<GrantRow[]>`SELECT ${GRANT_COLUMNS} FROM grants WHERE id = ${id}::uuid`;
       return row ? fromRow(row) : null;
     },
 
@@ -142,13 +157,21 @@ export function createGrantRepository(db: Database, vault: TokenVault) {
     /**
      * Stores a rotated pair and ends the lease, only while `holder` still holds it and nobody changed the grant
      * since `version` was read (fencing: a holder whose lease expired and was taken over stores nothing, so it can
-     * never overwrite a newer pair). True when stored.
+     * never overwrite a newer pair). True when stored; false too when the user was erased meanwhile.
      */
-    async storeRefreshed(id: string, version: number, holder: string, tokens: TokenSet): Promise<boolean> {
+    async storeRefreshed(
+      grant: Pick<GrantTokens, 'id' | 'version' | 'userId'>,
+      holder: string,
+      tokens: TokenSet,
+    ): Promise<boolean> {
+      const { id, version } = grant;
+      // The user was erased while the provider answered: there is nothing to store the new pair under.
+      const secrets = await userKeys.secretsFor(grant.userId);
+      if (!secrets) return false;
       const { count } = await db.grant.updateMany({
         where: { id, version, status: 'active', refreshLeaseHolder: holder },
         data: {
-          ...sealed(id, tokens),
+          ...sealed(secrets, id, tokens),
           ...(tokens.pendingApproval === false ? { pendingApproval: false } : {}),
           version: { increment: 1 },
           lastRefreshedAt: new Date(),

@@ -1,11 +1,12 @@
 /**
  * Vehicle signals received by webhook: every value once in the history (unique per vehicle, signal and the
  * signal's own timestamp, so a delivery processed twice adds nothing), and the newest per signal, replaced only by a
- * value with a later timestamp (an older event arriving late never overwrites a newer one). Values are sealed in the
- * vault: a location is as sensitive as a token.
+ * value with a later timestamp (an older event arriving late never overwrites a newer one). Values are sealed under
+ * the owner's data key (a location is as sensitive as a token), which every read joins.
  */
 import type { Database } from '../db/prisma-client.ts';
-import type { TokenVault } from '../vault/token-vault.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import type { DataKeys, UserSecrets } from '../vault/data-keys.ts';
 import type { SignalValue } from '../webhooks/smartcar/events.ts';
 import type { DatabaseClient } from './database-client.ts';
 
@@ -29,27 +30,53 @@ export interface StoredSignal {
   oemUpdatedAt: string;
 }
 
-type HistoryRow = { id: bigint; vehicle_id: string; code: string; value_enc: string; oem_updated_at: Date };
+type HistoryRow = {
+  id: bigint;
+  vehicle_id: string;
+  code: string;
+  value_enc: string;
+  oem_updated_at: Date;
+  user_id: string;
+  wrapped_key: string | null;
+};
 
-export function createVehicleSignalRepository(db: Database, vault: TokenVault) {
+/** The owner and their wrapped data key, for a query over `vehicle_signal_history h`. */
+const HISTORY_COLUMNS = Prisma.sql`h.id, h.vehicle_id::text AS vehicle_id, h.code, h.value_enc, h.oem_updated_at,
+  v.user_id::text AS user_id, k.wrapped_key`;
+const OWNER_JOIN = Prisma.sql`JOIN vehicles v ON v.id = h.vehicle_id LEFT JOIN user_data_keys k ON k.user_id = v.user_id`;
+
+export function createVehicleSignalRepository(db: Database, dataKeys: DataKeys) {
   const open = (row: HistoryRow): StoredSignal => ({
     id: Number(row.id),
     vehicleId: row.vehicle_id,
     code: row.code,
-    value: JSON.parse(vault.decrypt(row.value_enc, historySlot(row.vehicle_id, row.code, row.oem_updated_at))),
+    value: JSON.parse(
+      dataKeys
+        .secretsOf(row.user_id, row.wrapped_key)
+        .decrypt(row.value_enc, historySlot(row.vehicle_id, row.code, row.oem_updated_at)),
+    ),
     oemUpdatedAt: row.oem_updated_at.toISOString(),
   });
 
   return {
-    /** Applies an event's signals to a vehicle; returns how many were new, and how many were older than stored. */
-    async apply(vehicleId: string, signals: SignalValue[], eventId: string, client: DatabaseClient) {
+    /**
+     * Applies an event's signals to a vehicle, sealed under its owner's data key; returns how many were new, and how
+     * many were older than stored.
+     */
+    async apply(
+      vehicleId: string,
+      secrets: UserSecrets,
+      signals: SignalValue[],
+      eventId: string,
+      client: DatabaseClient,
+    ) {
       let added = 0;
       let stale = 0;
       for (const signal of signals) {
         const text = JSON.stringify(signal.value);
         const [inserted] = await client.$queryRaw<Array<{ id: bigint }>>`
           INSERT INTO vehicle_signal_history (vehicle_id, code, value_enc, oem_updated_at, event_id)
-          VALUES (${vehicleId}::uuid, ${signal.code}, ${vault.encrypt(text, historySlot(vehicleId, signal.code, signal.oemUpdatedAt))},
+          VALUES (${vehicleId}::uuid, ${signal.code}, ${secrets.encrypt(text, historySlot(vehicleId, signal.code, signal.oemUpdatedAt))},
                   ${signal.oemUpdatedAt}, ${eventId})
           ON CONFLICT (vehicle_id, code, oem_updated_at) DO NOTHING
           RETURNING id`;
@@ -57,7 +84,7 @@ export function createVehicleSignalRepository(db: Database, vault: TokenVault) {
         added++;
         const updated = await client.$executeRaw`
           INSERT INTO vehicle_signals (vehicle_id, code, value_enc, oem_updated_at, history_id)
-          VALUES (${vehicleId}::uuid, ${signal.code}, ${vault.encrypt(text, latestSlot(vehicleId, signal.code))},
+          VALUES (${vehicleId}::uuid, ${signal.code}, ${secrets.encrypt(text, latestSlot(vehicleId, signal.code))},
                   ${signal.oemUpdatedAt}, ${inserted.id})
           ON CONFLICT (vehicle_id, code) DO UPDATE
             SET value_enc = EXCLUDED.value_enc, oem_updated_at = EXCLUDED.oem_updated_at, history_id = EXCLUDED.history_id
@@ -71,21 +98,38 @@ export function createVehicleSignalRepository(db: Database, vault: TokenVault) {
     async latest(
       vehicleId: string,
     ): Promise<Array<{ code: string; value: Record<string, unknown>; oemUpdatedAt: string }>> {
-      const rows = await db.vehicleSignal.findMany({ where: { vehicleId }, orderBy: { code: 'asc' } });
+      const rows = await db.$queryRaw<
+        Array<{ code: string; value_enc: string; oem_updated_at: Date; user_id: string; wrapped_key: string | null }>
+      >`
+        SELECT s.code, s.value_enc, s.oem_updated_at, v.user_id::text AS user_id, k.wrapped_key
+        FROM vehicle_signals s JOIN vehicles v ON v.id = s.vehicle_id
+        LEFT JOIN user_data_keys k ON k.user_id = v.user_id
+        WHERE s.vehicle_id = ${vehicleId}::uuid ORDER BY s.code`;
       return rows.map((row) => ({
         code: row.code,
-        value: JSON.parse(vault.decrypt(row.valueEnc, latestSlot(vehicleId, row.code))),
-        oemUpdatedAt: row.oemUpdatedAt.toISOString(),
+        value: JSON.parse(
+          dataKeys.secretsOf(row.user_id, row.wrapped_key).decrypt(row.value_enc, latestSlot(vehicleId, row.code)),
+        ),
+        oemUpdatedAt: row.oem_updated_at.toISOString(),
       }));
     },
 
     /** A user's history rows after `afterId` (the live stream's replay), oldest first. */
     async since(userId: string, afterId: number, limit: number): Promise<StoredSignal[]> {
       const rows = await db.$queryRaw<HistoryRow[]>`
-        SELECT h.id, h.vehicle_id::text AS vehicle_id, h.code, h.value_enc, h.oem_updated_at
-        FROM vehicle_signal_history h JOIN vehicles v ON v.id = h.vehicle_id
+        SELECT ${HISTORY_COLUMNS}
+        FROM vehicle_signal_history h ${OWNER_JOIN}
         WHERE v.user_id = ${userId}::uuid AND h.id > ${afterId}
         ORDER BY h.id LIMIT ${limit}`;
+      return rows.map(open);
+    },
+
+    /** Every stored value of a user's vehicles, oldest first (the account export). */
+    async historyOf(userId: string): Promise<StoredSignal[]> {
+      const rows = await db.$queryRaw<HistoryRow[]>`
+        SELECT ${HISTORY_COLUMNS}
+        FROM vehicle_signal_history h ${OWNER_JOIN}
+        WHERE v.user_id = ${userId}::uuid ORDER BY h.id`;
       return rows.map(open);
     },
 
@@ -109,8 +153,8 @@ export function createVehicleSignalRepository(db: Database, vault: TokenVault) {
     async trend(vehicleId: string, codes: string[], limit: number): Promise<StoredSignal[]> {
       const rows = await db.$queryRaw<HistoryRow[]>`
         SELECT * FROM (
-          SELECT h.id, h.vehicle_id::text AS vehicle_id, h.code, h.value_enc, h.oem_updated_at
-          FROM vehicle_signal_history h
+          SELECT ${HISTORY_COLUMNS}
+          FROM vehicle_signal_history h ${OWNER_JOIN}
           WHERE h.vehicle_id = ${vehicleId}::uuid AND h.code = ANY(${codes}::text[])
           ORDER BY h.oem_updated_at DESC LIMIT ${limit}) recent
         ORDER BY oem_updated_at`;

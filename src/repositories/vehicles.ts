@@ -1,15 +1,16 @@
 /**
- * Vehicles a user reaches, each under one connection (grant). The VIN is stored encrypted; only its last four
- * characters are kept in clear. A provider that addresses vehicles by VIN (High Mobility) gets it decrypted for the
+ * Vehicles a user reaches, each under one connection (grant). The VIN is stored encrypted under the user's data key
+ * (read with the row); only its last four characters are kept in clear. A provider that addresses vehicles by VIN (High Mobility) gets it decrypted for the
  * one call that needs it, never stored elsewhere.
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/prisma-client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { VehicleDescription } from '../providers/provider-adapter.ts';
-import type { TokenVault } from '../vault/token-vault.ts';
+import type { DataKeys, UserSecrets } from '../vault/data-keys.ts';
 import type { DatabaseClient } from './database-client.ts';
 import type { GrantRepository, GrantTokens } from './grants.ts';
+import type { UserKeyRepository } from './user-keys.ts';
 
 export type GrantStatus = 'active' | 'reauth_required' | 'revoked';
 
@@ -27,6 +28,8 @@ export interface OwnedVehicle {
   year: number | null;
   vinLast4: string | null;
   vinEnc: string | null;
+  /** The owner's wrapped data key as read with the row: the VIN is opened with it only when a call needs it. */
+  wrappedKey: string | null;
   grantStatus: GrantStatus;
   /** The consent awaits the carmaker's confirmation (High Mobility `pending`). */
   pendingApproval: boolean;
@@ -62,6 +65,7 @@ interface ProxyRow {
   year: number | null;
   vin_last4: string | null;
   vin_enc: string | null;
+  wrapped_key: string | null;
   clearance_status: string | null;
   status: string;
   pending_approval: boolean;
@@ -74,11 +78,21 @@ interface ProxyRow {
   provider_account_id: string | null;
 }
 
-export function createVehicleRepository(db: Database, vault: TokenVault, grants: Pick<GrantRepository, 'fromRow'>) {
-  const sealVin = (id: string, vin: string | null) => ({
-    vinEnc: vin ? vault.encrypt(vin, vinSlot(id)) : null,
+/** Reads the owner's wrapped data key along with a vehicle (Prisma `select`/`include`). */
+const WITH_DATA_KEY = { select: { dataKey: { select: { wrappedKey: true } } } } as const;
+
+export function createVehicleRepository(
+  db: Database,
+  dataKeys: DataKeys,
+  userKeys: UserKeyRepository,
+  grants: Pick<GrantRepository, 'fromRow'>,
+) {
+  const sealVin = (secrets: UserSecrets, id: string, vin: string | null) => ({
+    vinEnc: vin ? secrets.encrypt(vin, vinSlot(id)) : null,
     vinLast4: vin ? vin.slice(-4) : null,
   });
+  const openVin = (row: { id: string; userId: string; vinEnc: string | null; wrappedKey: string | null }) =>
+    row.vinEnc ? dataKeys.secretsOf(row.userId, row.wrappedKey).decrypt(row.vinEnc, vinSlot(row.id)) : null;
 
   /**
    * The user's vehicle at this provider with this VIN, if any (`userId` undefined: any user's). VINs are stored
@@ -89,9 +103,19 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
     const last4 = vin.slice(-4);
     const candidates = await client.vehicle.findMany({
       where: { ...(userId ? { userId } : {}), provider, vinLast4: last4 },
-      select: { id: true, providerVehicleId: true, vinEnc: true, userId: true, grantId: true, clearanceStatus: true },
+      select: {
+        id: true,
+        providerVehicleId: true,
+        vinEnc: true,
+        userId: true,
+        grantId: true,
+        clearanceStatus: true,
+        user: WITH_DATA_KEY,
+      },
     });
-    return candidates.find((row) => row.vinEnc && vault.decrypt(row.vinEnc, vinSlot(row.id)) === vin) ?? null;
+    return (
+      candidates.find((row) => openVin({ ...row, wrappedKey: row.user.dataKey?.wrappedKey ?? null }) === vin) ?? null
+    );
   }
 
   return {
@@ -119,7 +143,8 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
           ? await findByVin(input.userId, input.provider, vin, client)
           : null;
       const id = existing?.id ?? randomUUID();
-      const data = { grantId: input.grantId, make, model, year, ...sealVin(id, vin) };
+      const secrets = await userKeys.requireSecretsFor(input.userId, client);
+      const data = { grantId: input.grantId, make, model, year, ...sealVin(secrets, id, vin) };
       if (existing) await client.vehicle.update({ where: { id }, data });
       else {
         await client.vehicle.create({
@@ -152,6 +177,7 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
         return existing.id;
       }
       const id = randomUUID();
+      const secrets = await userKeys.requireSecretsFor(input.userId, client);
       await client.vehicle.create({
         data: {
           id,
@@ -161,7 +187,7 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
           providerVehicleId: randomUUID(),
           make: input.make,
           clearanceStatus: input.clearanceStatus,
-          ...sealVin(id, input.vin),
+          ...sealVin(secrets, id, input.vin),
         },
       });
       return id;
@@ -171,13 +197,13 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
     async listFleet(provider: string) {
       const rows = await db.vehicle.findMany({
         where: { provider, grant: { kind: 'fleet' } },
-        select: { id: true, userId: true, vinEnc: true, make: true, clearanceStatus: true },
+        select: { id: true, userId: true, vinEnc: true, make: true, clearanceStatus: true, user: WITH_DATA_KEY },
         orderBy: { createdAt: 'asc' },
       });
       return rows.map((row) => ({
         id: row.id,
         userId: row.userId,
-        vin: row.vinEnc ? vault.decrypt(row.vinEnc, vinSlot(row.id)) : '',
+        vin: openVin({ ...row, wrappedKey: row.user.dataKey?.wrappedKey ?? null }) ?? '',
         brand: row.make,
         clearanceStatus: row.clearanceStatus,
       }));
@@ -188,8 +214,8 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
     },
 
     /** The VIN of a vehicle as read by the proxy, decrypted for the one call that addresses the vehicle by it. */
-    revealVin(vehicle: Pick<OwnedVehicle, 'id' | 'vinEnc'>): string | null {
-      return vehicle.vinEnc ? vault.decrypt(vehicle.vinEnc, vinSlot(vehicle.id)) : null;
+    revealVin(vehicle: Pick<OwnedVehicle, 'id' | 'userId' | 'vinEnc' | 'wrappedKey'>): string | null {
+      return openVin(vehicle);
     },
 
     /**
@@ -205,8 +231,8 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
         SELECT v.id::text AS id, v.user_id::text AS user_id, v.grant_id::text AS grant_id, v.provider, g.kind,
                v.provider_vehicle_id, v.make, v.model, v.year, v.vin_last4, v.vin_enc, v.clearance_status,
                g.status::text AS status, g.pending_approval, g.scopes, g.version, g.access_token_enc,
-               g.refresh_token_enc, g.access_expires_at, g.refresh_expires_at, g.provider_account_id
-        FROM vehicles v JOIN grants g ON g.id = v.grant_id
+               g.refresh_token_enc, g.access_expires_at, g.refresh_expires_at, g.provider_account_id, k.wrapped_key
+        FROM vehicles v JOIN grants g ON g.id = v.grant_id LEFT JOIN user_data_keys k ON k.user_id = v.user_id
         WHERE v.id = ${vehicleId}::uuid AND ${reachCondition(reach)}`;
       if (!row) return null;
       const status = row.status as GrantStatus;
@@ -223,6 +249,7 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
           year: row.year,
           vinLast4: row.vin_last4,
           vinEnc: row.vin_enc,
+          wrappedKey: row.wrapped_key,
           grantStatus: status,
           pendingApproval: row.pending_approval,
           clearanceStatus: row.clearance_status,
@@ -231,6 +258,8 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
         },
         grant: grants.fromRow({
           id: row.grant_id,
+          userId: row.user_id,
+          wrappedKey: row.wrapped_key,
           provider: row.provider,
           status,
           version: row.version,
@@ -265,6 +294,7 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
           grant: {
             select: { status: true, scopes: true, kind: true, pendingApproval: true, providerAccountId: true },
           },
+          user: WITH_DATA_KEY,
         },
         orderBy: { createdAt: 'asc' },
       });
@@ -280,6 +310,7 @@ export function createVehicleRepository(db: Database, vault: TokenVault, grants:
         year: row.year,
         vinLast4: row.vinLast4,
         vinEnc: row.vinEnc,
+        wrappedKey: row.user.dataKey?.wrappedKey ?? null,
         grantStatus: row.grant.status,
         pendingApproval: row.grant.pendingApproval,
         clearanceStatus: row.clearanceStatus,

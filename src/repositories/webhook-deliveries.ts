@@ -63,8 +63,13 @@ export function createWebhookDeliveryRepository(db: Database, vault: TokenVault)
         .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
     },
 
+    /**
+     * Marks a delivery processed and drops its body: what it said now lives, sealed under the owner's data key, in
+     * the signal tables (or was about nobody Keyfob knows). A raw body is sealed under the key ring only, since no
+     * user is known when it arrives; kept, it would outlive its owner's erasure.
+     */
     async finish(id: string, outcome: string, client: DatabaseClient = db) {
-      await client.webhookDelivery.update({ where: { id }, data: { processedAt: new Date(), outcome } });
+      await client.webhookDelivery.update({ where: { id }, data: { processedAt: new Date(), outcome, bodyEnc: '' } });
     },
 
     /**

@@ -1,12 +1,15 @@
 /**
  * The production session store: one Redis key per session (`SET ... NX` to create, `SET ... XX` to update, so a
- * destroyed session stays destroyed), expiring with the session. Every instance shares it.
+ * destroyed session stays destroyed), expiring with the session. Every instance shares it. A set per user names
+ * that user's sessions (an erasure ends them all); it expires with the absolute timeout after its last write, which
+ * no session outlives.
  */
 import type { Redis } from 'ioredis';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
 import type { SessionData, SessionStore } from './session-store.ts';
 
 const PREFIX = 'keyfob:session:';
+const USER_INDEX = 'keyfob:user-sessions:';
 
 /**
  * Sessions fail closed: when Redis cannot be read, the request is answered 503, never treated as signed out
@@ -21,7 +24,7 @@ function unavailable(cause: Error): KeyfobError {
   );
 }
 
-export function createRedisSessionStore(redis: Redis): SessionStore {
+export function createRedisSessionStore(redis: Redis, absoluteMs: number): SessionStore {
   return {
     async load(sessionId) {
       const value = await redis.get(PREFIX + sessionId).catch((error: Error) => {
@@ -37,10 +40,26 @@ export function createRedisSessionStore(redis: Redis): SessionStore {
       const written = await write.catch((error: Error) => {
         throw unavailable(error);
       });
+      if (written === 'OK' && data.userId) {
+        const index = USER_INDEX + data.userId;
+        await redis
+          .multi()
+          .sadd(index, sessionId)
+          .pexpire(index, absoluteMs)
+          .exec()
+          .catch((error: Error) => {
+            throw unavailable(error);
+          });
+      }
       return written === 'OK';
     },
     async destroy(sessionId) {
       await redis.del(PREFIX + sessionId).catch((error: Error) => {
+        throw unavailable(error);
+      });
+    },
+    async sessionsOf(userId) {
+      return redis.smembers(USER_INDEX + userId).catch((error: Error) => {
         throw unavailable(error);
       });
     },

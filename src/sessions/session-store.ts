@@ -42,4 +42,9 @@ export interface SessionStore {
    */
   save(sessionId: string, data: SessionData, ttlMs: number, mode: 'create' | 'update'): Promise<boolean>;
   destroy(sessionId: string): Promise<void>;
+  /**
+   * The ids of the sessions saved as signed in to this user (the index an erasure ends them by). It may name
+   * sessions that have ended since; never misses a live one.
+   */
+  sessionsOf(userId: string): Promise<string[]>;
 }

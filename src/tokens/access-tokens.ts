@@ -109,7 +109,7 @@ export function createAccessTokens(deps: {
       return { failure, cause: error, changed: false };
     }
     // Some providers answer a refresh without a new refresh token: the old one stays valid then.
-    const stored = await deps.grants.storeRefreshed(grant.id, grant.version, holder, {
+    const stored = await deps.grants.storeRefreshed(grant, holder, {
       ...tokens,
       refreshToken: tokens.refreshToken ?? grant.refreshToken,
     });

@@ -14,6 +14,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { InvalidationBus } from '../cache/invalidation-bus.ts';
 import type { Database } from '../db/prisma-client.ts';
 import type { KeyfobMetrics } from '../metrics/keyfob-metrics.ts';
+import type { UserKeyRepository } from '../repositories/user-keys.ts';
 import type { VehicleSignalRepository } from '../repositories/vehicle-signals.ts';
 import type { ClaimedDelivery, WebhookDeliveryRepository } from '../repositories/webhook-deliveries.ts';
 import { readEvent } from './smartcar/events.ts';
@@ -27,13 +28,14 @@ export function createDeliveryProcessor(deps: {
   db: Database;
   deliveries: WebhookDeliveryRepository;
   signals: VehicleSignalRepository;
+  userKeys: UserKeyRepository;
   bus: InvalidationBus;
   metrics: KeyfobMetrics;
   log: FastifyBaseLogger;
   /** How long signal history is kept (SIGNAL_HISTORY_DAYS). */
   historyMs: number;
 }) {
-  const { db, deliveries, signals, bus, metrics, log } = deps;
+  const { db, deliveries, signals, userKeys, bus, metrics, log } = deps;
 
   async function processOne(delivery: ClaimedDelivery): Promise<void> {
     const event = readEvent(JSON.parse(delivery.body));
@@ -55,7 +57,10 @@ export function createDeliveryProcessor(deps: {
         let stale = 0;
         await db.$transaction(async (tx) => {
           for (const vehicle of vehicles) {
-            const applied = await signals.apply(vehicle.id, event.signals, event.eventId, tx);
+            // Sealed under the owner's data key; an owner erased since the lookup gets nothing stored.
+            const secrets = await userKeys.secretsFor(vehicle.userId, tx);
+            if (!secrets) continue;
+            const applied = await signals.apply(vehicle.id, secrets, event.signals, event.eventId, tx);
             stale += applied.stale;
             if (applied.added > 0) owners.add(vehicle.userId);
           }

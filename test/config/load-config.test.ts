@@ -56,10 +56,11 @@ test('every bad variable is named at once, with what it expects', async (t) => {
   assert.match(problems.PUBLIC_URL ?? '', /no path/);
 });
 
-test('production refuses to start without its four secrets and its providers', async (t) => {
+test('production refuses to start without its four secrets, its erasure ledger and its providers', async (t) => {
   const problems = await problemsOf({ NODE_ENV: 'production', DATA_DIR: await tempDir(t) });
   assert.deepEqual(Object.keys(problems).sort(), [
     'DATABASE_URL',
+    'ERASURE_LEDGER_DIR',
     'PROVIDERS',
     'REDIS_URL',
     'SESSION_SECRET',
@@ -83,6 +84,7 @@ test('PROVIDERS: each enabled provider needs its credentials in production; outs
     REDIS_URL: 'redis://cache',
     SESSION_SECRET: 'x'.repeat(32),
     TOKEN_ENCRYPTION_KEYS: `k1:${key()}`,
+    ERASURE_LEDGER_DIR: dir,
     PROVIDERS: 'smartcar,highmobility',
     SMARTCAR_CLIENT_ID: 'id',
     SMARTCAR_CLIENT_SECRET: 'secret',

@@ -11,6 +11,7 @@ import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { parseKeyRing } from '../../src/config/key-ring-format.ts';
+import { createDataKeys } from '../../src/vault/data-keys.ts';
 import { createTokenVault } from '../../src/vault/token-vault.ts';
 import { Browser } from './browser.ts';
 import { ALEX_ACCOUNT } from './connected.ts';
@@ -89,12 +90,25 @@ export async function cluster(
     for (const [name, value] of first.cookies) browser.cookies.set(name, value);
     return browser;
   });
-  const vault = createTokenVault(parseKeyRing(keys).entries);
+  const dataKeys = createDataKeys(createTokenVault(parseKeyRing(keys).entries));
+  /** A grant's stored refresh token, opened with its user's data key as Keyfob would. */
+  const refreshTokenOf = async (grantId: string): Promise<string | null> => {
+    const { rows } = await db.query(
+      `SELECT g.user_id::text AS user_id, g.refresh_token_enc, k.wrapped_key FROM grants g
+       LEFT JOIN user_data_keys k ON k.user_id = g.user_id WHERE g.id = $1`,
+      [grantId],
+    );
+    const row = rows[0];
+    return row?.refresh_token_enc
+      ? dataKeys
+          .secretsOf(row.user_id, row.wrapped_key)
+          .decrypt(row.refresh_token_enc, { table: 'grants', column: 'refresh_token_enc', rowId: grantId })
+      : null;
+  };
   return {
     sandbox,
     clientSecret,
-    /** The instances' key ring, to read stored tokens. */
-    vault,
+    refreshTokenOf,
     /** The environment and ports the instances run with, to start one again. */
     env,
     ports,
@@ -115,14 +129,12 @@ export async function cluster(
     query: (text: string, params: unknown[] = []) => db.query(text, params),
     /** The stored refresh token, decrypted, and the grant's status. */
     stored: async () => {
-      const { rows } = await db.query('SELECT id, refresh_token_enc, status, version FROM grants');
+      const { rows } = await db.query('SELECT id, status, version FROM grants');
       const row = rows[0];
       return {
         status: row.status as string,
         version: row.version as number,
-        refreshToken: row.refresh_token_enc
-          ? vault.decrypt(row.refresh_token_enc, { table: 'grants', column: 'refresh_token_enc', rowId: row.id })
-          : null,
+        refreshToken: await refreshTokenOf(row.id),
       };
     },
     refreshCalls: () =>

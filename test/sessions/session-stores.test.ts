@@ -30,6 +30,12 @@ async function contract(store: SessionStore) {
   assert.equal(await store.save(other, data({ userId: 'u2-updated' }), 60_000, 'update'), true);
   assert.equal((await store.load(other))?.userId, 'u2-updated');
 
+  // Every session saved as signed in to a user is found by the user (how an erasure ends them all).
+  const elsewhere = randomUUID();
+  await store.save(elsewhere, data({ userId: 'u2' }), 60_000, 'create');
+  assert.deepEqual((await store.sessionsOf('u2')).sort(), [other, elsewhere].sort());
+  assert.deepEqual(await store.sessionsOf('nobody'), []);
+
   // A session expires with its time to live.
   const short = randomUUID();
   await store.save(short, data({ userId: 'u3' }), 1000, 'create');
@@ -37,16 +43,16 @@ async function contract(store: SessionStore) {
   assert.equal(await store.load(short), null, 'an expired session is gone');
 }
 
-test('memory store: create, update, no resurrection after destroy, expiry', async () => {
+test('memory store: create, update, no resurrection after destroy, index by user, expiry', async () => {
   await contract(createMemorySessionStore());
 });
 
-test('redis store: create, update, no resurrection after destroy, expiry', async (t) => {
+test('redis store: create, update, no resurrection after destroy, index by user, expiry', async (t) => {
   if (!process.env.REDIS_URL) {
     t.skip('REDIS_URL is not set: the Redis session store needs a Redis server');
     return;
   }
   const redis = new Redis(process.env.REDIS_URL);
   t.after(() => redis.quit());
-  await contract(createRedisSessionStore(redis));
+  await contract(createRedisSessionStore(redis, 60_000));
 });

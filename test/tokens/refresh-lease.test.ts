@@ -10,7 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareDatabase } from '../../src/db/prepare-database.ts';
 import { createPrismaClient } from '../../src/db/prisma-client.ts';
 import { createGrantRepository } from '../../src/repositories/grants.ts';
+import { createUserKeyRepository } from '../../src/repositories/user-keys.ts';
 import { createUserRepository } from '../../src/repositories/users.ts';
+import { createDataKeys } from '../../src/vault/data-keys.ts';
 import { createTokenVault } from '../../src/vault/token-vault.ts';
 import { createTestDatabase } from '../helpers/test-database.ts';
 
@@ -27,7 +29,9 @@ async function setup(t: TestContext) {
   t.after(() => database.stop());
   const db = createPrismaClient(database);
   t.after(() => db.$disconnect());
-  const grants = createGrantRepository(db, createTokenVault([{ id: 'k1', key: randomBytes(32) }]));
+  const vault = createTokenVault([{ id: 'k1', key: randomBytes(32) }]);
+  const dataKeys = createDataKeys(vault);
+  const grants = createGrantRepository(db, dataKeys, createUserKeyRepository(db, dataKeys, vault.currentKeyId));
   const account = 'lease-test-account';
   const userId = await createUserRepository(db).findOrCreateByIdentity(
     { kind: 'provider', issuer: 'smartcar', subject: account },
@@ -40,11 +44,11 @@ async function setup(t: TestContext) {
     scopes: [],
     tokens: pair('first'),
   });
-  return { grants, grantId };
+  return { grants, grantId, userId };
 }
 
 test('one holder at a time; an expired lease is taken over; the stale holder stores and marks nothing', async (t) => {
-  const { grants, grantId } = await setup(t);
+  const { grants, grantId, userId } = await setup(t);
   const [a, b] = [randomUUID(), randomUUID()];
   const first = await grants.takeRefreshLease(grantId, a, 300);
   assert.equal(first.taken, true);
@@ -58,17 +62,21 @@ test('one holder at a time; an expired lease is taken over; the stale holder sto
   assert.equal(takeover.taken, true, 'an expired lease is taken over');
   const version = first.grant?.version ?? -1;
   assert.equal(
-    await grants.storeRefreshed(grantId, version, a, pair('stale')),
+    await grants.storeRefreshed({ id: grantId, version, userId }, a, pair('stale')),
     false,
     'the stale holder stores nothing',
   );
   assert.equal(await grants.markReauthRequired(grantId, { version, holder: a }), false, 'nor marks the grant');
-  assert.equal(await grants.storeRefreshed(grantId, version, b, pair('newer')), true);
+  assert.equal(await grants.storeRefreshed({ id: grantId, version, userId }, b, pair('newer')), true);
   const stored = await grants.findTokens(grantId);
   assert.equal(stored?.refreshToken, 'refresh-newer');
   assert.equal(stored?.status, 'active');
   assert.equal(stored?.version, version + 1);
-  assert.equal(await grants.storeRefreshed(grantId, version, a, pair('stale')), false, 'nor later, at the old version');
+  assert.equal(
+    await grants.storeRefreshed({ id: grantId, version, userId }, a, pair('stale')),
+    false,
+    'nor later, at the old version',
+  );
   assert.equal((await grants.takeRefreshLease(grantId, a, 300)).taken, true, 'the store ended the lease');
 });
 

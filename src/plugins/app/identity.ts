@@ -8,6 +8,7 @@ import { createLogoutTokenVerifier } from '../../identity/logout-token.ts';
 import { createOidcClient } from '../../identity/oidc-client.ts';
 import { createSeenJtis } from '../../identity/seen-jtis.ts';
 import { createOidcSessionRepository } from '../../repositories/oidc-sessions.ts';
+import { createUserKeyRepository } from '../../repositories/user-keys.ts';
 
 function createIdentity(app: FastifyInstance) {
   const settings = app.config.oidc;
@@ -23,7 +24,11 @@ function createIdentity(app: FastifyInstance) {
     }),
     /** Remembers an accepted logout token's `jti` (5 minutes: past its 2-minute age limit and leeway). */
     rememberLogoutToken: (jti: string) => jtis.remember(jti, 300),
-    sessions: createOidcSessionRepository(app.db, app.vault),
+    sessions: createOidcSessionRepository(
+      app.db,
+      app.dataKeys,
+      createUserKeyRepository(app.db, app.dataKeys, app.vault.currentKeyId),
+    ),
   };
 }
 

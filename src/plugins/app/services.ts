@@ -2,8 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createAuditRepository } from '../../repositories/audit.ts';
+import { createErasureRepository } from '../../repositories/erasures.ts';
 import { createGrantRepository } from '../../repositories/grants.ts';
 import { createMachineAccessRepository } from '../../repositories/machine-access.ts';
+import { createUserKeyRepository } from '../../repositories/user-keys.ts';
 import { createUserRepository } from '../../repositories/users.ts';
 import { createVehicleSignalRepository } from '../../repositories/vehicle-signals.ts';
 import { createVehicleRepository } from '../../repositories/vehicles.ts';
@@ -13,14 +15,17 @@ import { type AppTokens, createAppTokens } from '../../tokens/app-tokens.ts';
 import { createLeaseWaits } from '../../tokens/lease-waits.ts';
 
 function createRepositories(app: FastifyInstance) {
-  const grants = createGrantRepository(app.db, app.vault);
+  const userKeys = createUserKeyRepository(app.db, app.dataKeys, app.vault.currentKeyId);
+  const grants = createGrantRepository(app.db, app.dataKeys, userKeys);
   return {
     users: createUserRepository(app.db),
+    userKeys,
+    erasures: createErasureRepository(app.db),
     grants,
-    vehicles: createVehicleRepository(app.db, app.vault, grants),
+    vehicles: createVehicleRepository(app.db, app.dataKeys, userKeys, grants),
     machineAccess: createMachineAccessRepository(app.db),
     webhookDeliveries: createWebhookDeliveryRepository(app.db, app.vault),
-    vehicleSignals: createVehicleSignalRepository(app.db, app.vault),
+    vehicleSignals: createVehicleSignalRepository(app.db, app.dataKeys),
     audit: createAuditRepository(app.db, app.sql, app.log, (result, events) =>
       app.metrics.auditWrites.inc({ result }, events),
     ),

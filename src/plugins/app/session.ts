@@ -37,6 +37,8 @@ declare module 'fastify' {
       existing(session: Session): boolean;
       /** Ends a session by its id, on every instance (back-channel logout). */
       destroy(sessionId: string): Promise<void>;
+      /** Ends every session of a user, on every instance (erasure); returns how many ids it ended. */
+      endAllOf(userId: string): Promise<number>;
       /** When a stored session ends (its idle or absolute timeout), or null when it is gone. */
       endsAt(sessionId: string): Promise<number | null>;
     };
@@ -56,7 +58,7 @@ export default fp(
     const cookieName = sessionCookieName(config.secureCookies);
     const cookieAttributes = { httpOnly: true, sameSite: 'lax', path: '/', secure: config.secureCookies } as const;
     const store = cacheSessionStore(
-      app.redis ? createRedisSessionStore(app.redis) : createMemorySessionStore(),
+      app.redis ? createRedisSessionStore(app.redis, absoluteMs) : createMemorySessionStore(),
       app.bus,
     );
     const options = {
@@ -82,6 +84,11 @@ export default fp(
       enforceTimeouts: timeouts.enforce,
       existing: timeouts.existing,
       destroy: (sessionId: string) => store.destroy(sessionId),
+      async endAllOf(userId: string) {
+        const ids = await store.sessionsOf(userId);
+        for (const id of ids) await store.destroy(id);
+        return ids.length;
+      },
       async endsAt(sessionId: string) {
         const data = await store.load(sessionId);
         return data?.userId ? sessionEndsAt(data, idleMs, absoluteMs) : null;

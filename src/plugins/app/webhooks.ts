@@ -17,6 +17,7 @@ export default fp(
       db: app.db,
       deliveries: app.repos.webhookDeliveries,
       signals: app.repos.vehicleSignals,
+      userKeys: app.repos.userKeys,
       bus: app.bus,
       metrics: app.metrics,
       log: app.log,

@@ -16,12 +16,14 @@ import type { FastifyInstance, onRequestHookHandler, RouteOptions } from 'fastif
 import { personPrincipal } from '../../access/person-scopes.ts';
 import { auditClientId, principalOf } from '../../access/principal.ts';
 import { requireScopes } from '../../access/require-scope.ts';
-import { type KeyfobScope, scopeOfRoute } from '../../access/scope-table.ts';
+import { type KeyfobScope, OWN_ACCOUNT_ROUTES, scopeOfRoute } from '../../access/scope-table.ts';
+import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { bearerAuthentication } from '../../machine-clients/bearer-authentication.ts';
 import { perSessionRateLimit } from '../../security/rate-limits.ts';
 import { requireCsrfHeader } from '../../security/require-csrf-header.ts';
 import { requireSameOrigin } from '../../security/require-same-origin.ts';
 import { requireSession } from '../../security/require-session.ts';
+import account from './account.ts';
 import liveStream from './live-stream.ts';
 import vehicleData from './vehicle-data.ts';
 import vehicleRoutes from './vehicles.ts';
@@ -32,6 +34,12 @@ declare module 'fastify' {
     scope?: KeyfobScope;
   }
 }
+
+/** A person's own account is theirs alone: a machine client never reaches it, whatever its scopes. */
+const peopleOnly: onRequestHookHandler = (request, _reply, done) => {
+  if (principalOf(request).kind === 'person') return done();
+  done(new KeyfobError(ERROR_CODES.PEOPLE_ONLY, 403, "an account's export and erasure are for the signed-in person"));
+};
 
 const asArray = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
@@ -61,7 +69,12 @@ export default async function apiRoutes(app: FastifyInstance) {
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const method = String(route.method);
-    const scope = scopeOfRoute(method, route.url.replace(/\/$/, ''));
+    const url = route.url.replace(/\/$/, '');
+    if (OWN_ACCOUNT_ROUTES.has(`${method} ${url}`)) {
+      route.preValidation = [peopleOnly, ...asArray(route.preValidation)];
+      return;
+    }
+    const scope = scopeOfRoute(method, url);
     route.config = { ...route.config, scope };
     const check: onRequestHookHandler = (request, _reply, done) => {
       try {
@@ -104,4 +117,5 @@ export default async function apiRoutes(app: FastifyInstance) {
   await app.register(vehicleRoutes, { prefix: '/vehicles' });
   await app.register(vehicleData);
   await app.register(liveStream);
+  await app.register(account);
 }

@@ -24,16 +24,18 @@ export function loginRoute(app: FastifyInstance) {
           properties: {
             provider: { type: 'string', maxLength: 64 },
             returnTo: { type: 'string', maxLength: 2048 },
+            // A fresh sign-in at the identity provider (before erasing an account or exporting full VINs).
+            prompt: { type: 'string', enum: ['login'] },
           },
         },
         response: { 302: { type: 'null' } },
       },
     },
     async (request, reply) => {
-      const query = request.query as { provider?: string; returnTo?: string };
+      const query = request.query as { provider?: string; returnTo?: string; prompt?: 'login' };
       if (app.identity) {
         if (query.provider === undefined) {
-          const url = await startOidcSignIn(app, request, safeReturnTo(query.returnTo));
+          const url = await startOidcSignIn(app, request, safeReturnTo(query.returnTo), query.prompt);
           return reply.redirect(url.href, 302);
         }
         if (!request.session.userId) {

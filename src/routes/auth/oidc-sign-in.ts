@@ -18,7 +18,12 @@ const unavailable = (cause: unknown) =>
     expose: true,
   });
 
-export async function startOidcSignIn(app: FastifyInstance, request: FastifyRequest, returnTo: string) {
+export async function startOidcSignIn(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  returnTo: string,
+  prompt?: 'login',
+) {
   const identity = app.identity;
   if (!identity) throw new Error('no identity provider');
   const codeVerifier = oauth.randomPKCECodeVerifier();
@@ -31,6 +36,7 @@ export async function startOidcSignIn(app: FastifyInstance, request: FastifyRequ
       state,
       nonce,
       codeChallenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+      ...(prompt ? { prompt } : {}),
     });
   } catch (error) {
     throw unavailable(error);

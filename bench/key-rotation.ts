@@ -34,7 +34,8 @@ export interface RotationBenchmark {
   ratio: number;
 }
 
-async function seed(client: pg.Client, vault: ReturnType<typeof createTokenVault>) {
+/** Users with their connections as Keyfob stored them before data keys (every secret under the ring). */
+export async function seed(client: pg.Client, vault: ReturnType<typeof createTokenVault>) {
   for (let done = 0; done < USERS; done += SEED_BATCH) {
     const users = Array.from({ length: Math.min(SEED_BATCH, USERS - done) }, () => randomUUID());
     const grants = users.flatMap((userId) =>

@@ -16,6 +16,7 @@ import { memoizedSigner } from '../src/sessions/memoized-signer.ts';
 import { createTokenVault } from '../src/vault/token-vault.ts';
 import { Browser } from '../test/helpers/browser.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { benchmarkKeyRotation } from './key-rotation.ts';
 import { pacedLatency } from './paced-load.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 20);
@@ -407,6 +408,12 @@ console.log(
   `keep-alive: ${refreshedByJob} of ${KEEPALIVE_GRANTS} grants in ${keepalive.seconds} s (${keepalive.perSecond}/s), ${summary.refreshedMoreThanOnce} refreshed twice`,
 );
 
+// --- key rotation on 100,000 users (database only; see key-rotation.ts) ---
+const keyRotation = await benchmarkKeyRotation(process.env.DATABASE_URL);
+console.log(
+  `key rotation: re-encrypting ${keyRotation.secrets} secrets ${keyRotation.reencryptAllSeconds} s; re-wrapping ${keyRotation.rewrapped} data keys ${keyRotation.rewrapSeconds} s`,
+);
+
 // --- results ---
 const direct = measured.direct;
 const bareProxy = measured.bareProxy;
@@ -460,6 +467,8 @@ const results = {
   tabs,
   /** @fastify/session's own work for one request that changes nothing (see measureSessionCost). */
   sessionCost,
+  /** Rotation on `users` users: every secret re-encrypted (before data keys) against data keys re-wrapped (now). */
+  keyRotation,
 };
 await writeFile('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
 
@@ -474,6 +483,7 @@ const table = [
   `Refresh storm: ${refreshStorm.ok}/${STORM} answered 200 with ${refreshStorm.refreshCalls} refresh call(s) in ${stormMs} ms.`,
   `Keep-alive: ${keepalive.refreshed} of ${keepalive.grants} seeded grants refreshed by ${keepalive.instances} instances in ${keepalive.seconds} s (${keepalive.perSecond}/s), ${keepalive.refreshedTwice} refreshed twice.`,
   `Several tabs: ${TABS} tabs of one user polling one vehicle got ${tabs.requestsServed} answers from ${tabs.upstreamCalls} upstream calls (${tabs.callsSavedPercent}% of the calls saved).`,
+  `Key rotation, ${keyRotation.users.toLocaleString('en')} users with ${keyRotation.connectionsPerUser} connections each: re-encrypting all ${keyRotation.secrets.toLocaleString('en')} secrets (what rotating cost before data keys) ${keyRotation.reencryptAllSeconds} s; re-wrapping ${keyRotation.rewrapped.toLocaleString('en')} data keys (\`npm run rotate-keys\` now) ${keyRotation.rewrapSeconds} s, ${Math.round(keyRotation.ratio * 100)}% of it.`,
   `@fastify/session: ${sessionCost.microsPerRequest} µs of CPU per request to build and check a loaded, unchanged session (in process, ${sessionCost.iterations} times).`,
   `(${results.machine.cpus} cores, ${results.machine.cpu}, Node ${results.machine.node}, ${CONNECTIONS} connections, ${DURATION} s per target, ${results.date.slice(0, 10)}.)`,
 ].join('\n');

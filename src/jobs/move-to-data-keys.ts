@@ -27,8 +27,13 @@ interface SealedRow {
 /** A column holding secrets of a user: how to find its `kv1` rows with their owner's key, and each value's slot. */
 interface UserSecretColumn {
   name: string;
-  /** Selects `id`, `user_id`, `wrapped_key`, `value` (and the slot's parts) of up to $1 rows still under the ring. */
+  /**
+   * Selects `id`, `user_id`, `wrapped_key`, `value` (and the slot's parts) of up to $1 rows still under the ring,
+   * in the order of `id`, after the id $2: each pass walks the table once instead of from its start every batch.
+   */
   select: string;
+  /** Where a pass starts (below every id). */
+  start: string;
   /** Writes the re-sealed values: $1 the ids (text[]), $2 the values (text[]). */
   update: string;
   slot(row: SealedRow): VaultSlot;
@@ -42,7 +47,8 @@ function ownedColumn(table: string, column: string): UserSecretColumn {
     name: `${table}.${column}`,
     select: `SELECT t.id::text AS id, t.user_id::text AS user_id, k.wrapped_key, t.${column} AS value
              FROM ${table} t JOIN user_data_keys k ON k.user_id = t.user_id
-             WHERE t.${column} ${RING_VALUE} ORDER BY t.id LIMIT $1 FOR UPDATE OF t SKIP LOCKED`,
+             WHERE t.${column} ${RING_VALUE} AND t.id > $2::uuid ORDER BY t.id LIMIT $1 FOR UPDATE OF t SKIP LOCKED`,
+    start: '00000000-0000-0000-0000-000000000000',
     update: `UPDATE ${table} t SET ${column} = u.value FROM unnest($1::text[], $2::text[]) AS u(id, value)
              WHERE t.id = u.id::uuid`,
     slot: (row) => ({ table, column, rowId: row.id }),
@@ -61,7 +67,9 @@ export const USER_SECRET_COLUMNS: readonly UserSecretColumn[] = [
     select: `SELECT t.vehicle_id::text || '/' || t.code AS id, v.user_id::text AS user_id, k.wrapped_key,
                t.value_enc AS value
              FROM vehicle_signals t JOIN vehicles v ON v.id = t.vehicle_id JOIN user_data_keys k ON k.user_id = v.user_id
-             WHERE t.value_enc ${RING_VALUE} ORDER BY t.vehicle_id, t.code LIMIT $1 FOR UPDATE OF t SKIP LOCKED`,
+             WHERE t.value_enc ${RING_VALUE} AND t.vehicle_id::text || '/' || t.code > $2
+             ORDER BY t.vehicle_id::text || '/' || t.code LIMIT $1 FOR UPDATE OF t SKIP LOCKED`,
+    start: '',
     update: `UPDATE vehicle_signals t SET value_enc = u.value FROM unnest($1::text[], $2::text[]) AS u(id, value)
              WHERE t.vehicle_id::text || '/' || t.code = u.id`,
     slot: (row) => ({ table: 'vehicle_signals', column: 'value_enc', rowId: row.id }),
@@ -72,7 +80,8 @@ export const USER_SECRET_COLUMNS: readonly UserSecretColumn[] = [
                v.user_id::text AS user_id, k.wrapped_key, t.value_enc AS value
              FROM vehicle_signal_history t JOIN vehicles v ON v.id = t.vehicle_id
              JOIN user_data_keys k ON k.user_id = v.user_id
-             WHERE t.value_enc ${RING_VALUE} ORDER BY t.id LIMIT $1 FOR UPDATE OF t SKIP LOCKED`,
+             WHERE t.value_enc ${RING_VALUE} AND t.id > $2::bigint ORDER BY t.id LIMIT $1 FOR UPDATE OF t SKIP LOCKED`,
+    start: '0',
     update: `UPDATE vehicle_signal_history t SET value_enc = u.value FROM unnest($1::text[], $2::text[]) AS u(id, value)
              WHERE t.id = u.id::bigint`,
     slot: (row) => ({
@@ -104,10 +113,13 @@ export async function moveToDataKeys(options: {
   const dataKeysMade = await makeMissingDataKeys(db, dataKeys, options.kekId, batchSize);
   const moved: Record<string, number> = {};
   for (const column of USER_SECRET_COLUMNS) {
+    let after = column.start;
     moved[column.name] = await inBatches({
       batch: () =>
         db.$transaction(async (tx) => {
-          const rows = await tx.$queryRawUnsafe<SealedRow[]>(column.select, batchSize);
+          const rows = await tx.$queryRawUnsafe<SealedRow[]>(column.select, batchSize, after);
+          // The end of a pass: the next one starts over, for rows a write had locked.
+          after = rows.at(-1)?.id ?? column.start;
           if (rows.length === 0) return 0;
           const values = rows.map((row) => {
             const secrets = dataKeys.secretsOf(row.user_id, row.wrapped_key);
@@ -134,11 +146,14 @@ export async function moveToDataKeys(options: {
 
 async function makeMissingDataKeys(db: Database, dataKeys: DataKeys, kekId: string, batchSize: number) {
   let made = 0;
+  let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const users = await db.$queryRaw<Array<{ id: string }>>`
       SELECT u.id::text AS id FROM users u
-      WHERE NOT EXISTS (SELECT 1 FROM user_data_keys k WHERE k.user_id = u.id) LIMIT ${batchSize}`;
+      WHERE u.id > ${after}::uuid AND NOT EXISTS (SELECT 1 FROM user_data_keys k WHERE k.user_id = u.id)
+      ORDER BY u.id LIMIT ${batchSize}`;
     if (users.length === 0) return made;
+    after = users.at(-1)?.id as string;
     // A user erased meanwhile gets no key (the join finds nobody); one made meanwhile by a write keeps its own.
     made += await db.$executeRaw`
       INSERT INTO user_data_keys (user_id, kek_id, wrapped_key)

@@ -20,8 +20,14 @@ import { moveToDataKeys } from './move-to-data-keys.ts';
 
 /** Secrets of no user, sealed under the ring itself: re-encrypted value by value (there are few). */
 const RING_COLUMNS = [
-  { table: 'app_tokens', column: 'token_enc', key: 'cache_key', keyType: 'text' },
-  { table: 'webhook_deliveries', column: 'body_enc', key: 'id', keyType: 'uuid' },
+  { table: 'app_tokens', column: 'token_enc', key: 'cache_key', keyType: 'text', start: '' },
+  {
+    table: 'webhook_deliveries',
+    column: 'body_enc',
+    key: 'id',
+    keyType: 'uuid',
+    start: '00000000-0000-0000-0000-000000000000',
+  },
 ] as const;
 
 export interface RotationReport {
@@ -59,12 +65,18 @@ export async function rotateKeys(options: {
       SELECT count(*) AS count FROM user_data_keys WHERE kek_id <> ${kekId}`;
     return Number(row?.count ?? 0);
   };
+  // Each pass walks the keys once in user order (a cursor, not a scan from the start per batch); a pass that ends
+  // starts over for rows a write had locked.
+  const firstUuid = '00000000-0000-0000-0000-000000000000';
+  let afterUser = firstUuid;
   const rewrapped = await inBatches({
     batch: () =>
       db.$transaction(async (tx) => {
         const rows = await tx.$queryRaw<Array<{ user_id: string; wrapped_key: string }>>`
-          SELECT user_id::text AS user_id, wrapped_key FROM user_data_keys WHERE kek_id <> ${kekId}
+          SELECT user_id::text AS user_id, wrapped_key FROM user_data_keys
+          WHERE kek_id <> ${kekId} AND user_id > ${afterUser}::uuid
           ORDER BY user_id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`;
+        afterUser = rows.at(-1)?.user_id ?? firstUuid;
         if (rows.length === 0) return 0;
         await tx.$executeRaw`
           UPDATE user_data_keys k SET wrapped_key = u.wrapped, kek_id = ${kekId}, rewrapped_at = now()
@@ -87,18 +99,21 @@ export async function rotateKeys(options: {
     );
     return Number(row?.count ?? 0);
   };
-  for (const { table, column, key, keyType } of RING_COLUMNS) {
+  for (const { table, column, key, keyType, start } of RING_COLUMNS) {
     const name = `${table}.${column}`;
+    let after: string = start;
     reencrypted[name] = await inBatches({
       batch: () =>
         db.$transaction(async (tx) => {
           const rows = await tx.$queryRawUnsafe<Array<{ id: string; value: string }>>(
             `SELECT ${key}::text AS id, ${column} AS value FROM ${table}
-             WHERE ${column} LIKE 'kv1.%' AND ${column} NOT LIKE $1
+             WHERE ${column} LIKE 'kv1.%' AND ${column} NOT LIKE $1 AND ${key} > $3::${keyType}
              ORDER BY ${key} LIMIT $2 FOR UPDATE SKIP LOCKED`,
             current,
             batchSize,
+            after,
           );
+          after = rows.at(-1)?.id ?? start;
           if (rows.length === 0) return 0;
           const values = rows.map((row) => {
             const slot = { table, column, rowId: row.id };

@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pseudonymOf } from '../../src/erasure/pseudonym.ts';
+import { Browser } from '../helpers/browser.ts';
+import { connectedKeyfob, sandboxCalls } from '../helpers/connected.ts';
 import { cluster } from '../helpers/keyfob-cluster.ts';
 
 const USER_TABLES = ['users', 'identities', 'grants', 'vehicles', 'user_data_keys', 'oidc_sessions', 'machine_access'];
@@ -61,4 +63,28 @@ test('erasure with two instances: both refuse the session at once, connections d
     await readFile(join(c.env.DATA_DIR, 'erasure-ledger', `${pseudonymOf(userId)}.json`), 'utf8'),
   );
   assert.deepEqual(Object.keys(ledger).sort(), ['erasedAt', 'pseudonym', 'requestedBy']);
+});
+
+test('erasure in one instance, whatever the stores: the session ends, the cars are disconnected, the rows go', async (t) => {
+  const { keyfob, browser, session } = await connectedKeyfob(t);
+  const userId = session.user.id as string;
+  const before = await sandboxCalls(keyfob);
+  const erased = await browser.request('DELETE', '/api/account');
+  assert.equal(erased.status, 200, erased.text);
+  assert.ok(erased.json.disconnections.length >= 2);
+  const after = await sandboxCalls(keyfob);
+  assert.equal(
+    (after['api.DELETE /application'] ?? 0) - (before['api.DELETE /application'] ?? 0),
+    erased.json.disconnections.length,
+  );
+  const again = new Browser(keyfob.url);
+  for (const [name, value] of browser.cookies) again.cookies.set(name, value);
+  assert.equal((await again.request('GET', '/api/vehicles')).status, 401);
+  assert.equal(await keyfob.app.db.user.count({ where: { id: userId } }), 0);
+  assert.equal(await keyfob.app.db.userDataKey.count(), 0);
+  assert.equal(await keyfob.app.db.erasure.count(), 1);
+  const ledger = await readFile(join(keyfob.config.erasureLedgerDir, `${pseudonymOf(userId)}.json`), 'utf8');
+  assert.equal(JSON.parse(ledger).requestedBy, 'user');
+  // Erasing twice is harmless: the session is gone, so the second request is not even signed in.
+  assert.equal((await browser.request('DELETE', '/api/account')).status, 401);
 });

@@ -31,6 +31,7 @@ import configPlugin from './plugins/external/config.ts';
 import helmet from './plugins/external/helmet.ts';
 import prisma from './plugins/external/prisma.ts';
 import redis from './plugins/external/redis.ts';
+import swagger from './plugins/external/swagger.ts';
 import apiRoutes from './routes/api/index.ts';
 import authRoutes from './routes/auth/index.ts';
 import dashboardRoutes from './routes/dashboard/index.ts';
@@ -58,6 +59,7 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   await app.register(keepaliveSchedule);
   await app.register(webhooks);
   await app.register(helmet);
+  await app.register(swagger);
   await app.register(rateLimit);
   await app.register(session);
   await app.register(erasure);

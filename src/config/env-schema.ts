@@ -218,6 +218,22 @@ const CORE_ENV = {
     description: 'refresh grants whose refresh token expires within this many seconds',
   }),
   KEEPALIVE_BATCH_SIZE: Integer({ default: 100, minimum: 1, maximum: 10_000, description: 'grants claimed per batch' }),
+  OPENAPI_PUBLIC: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'true: serve /openapi.json and /docs in production too (always served outside production)',
+  }),
+  LOG_PRETTY: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], {
+    default: 'auto',
+    description: 'auto: readable log lines (pino-pretty) when stdout is a terminal outside production, JSON otherwise',
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+    Type.String({ minLength: 1, description: 'an http(s) URL of an OTLP/HTTP collector; tracing is off without it' }),
+  ),
+  OTEL_SERVICE_NAME: Type.String({ default: 'keyfob', minLength: 1, description: "the traces' service name" }),
+  OTEL_PROPAGATE_UPSTREAM: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'true: send `traceparent` to providers and data services (a provider need not learn our trace ids)',
+  }),
   SANDBOX_PORT: Integer({ default: 4010, minimum: 0, maximum: 65535, description: 'a TCP port, 0 to 65535' }),
   SANDBOX_ACCESS_TOKEN_TTL_SECONDS: Integer({
     default: 7200,

@@ -60,6 +60,12 @@ export interface CoreConfig {
   erasureLedgerDir: string;
   /** How recent a sign-in must be for erasure and a full-VIN export. */
   freshSignInSeconds: number;
+  /** Whether /openapi.json and /docs are served. */
+  openApiPublic: boolean;
+  /** Readable (pino-pretty) log lines instead of JSON. */
+  logPretty: boolean;
+  /** OpenTelemetry tracing, when an OTLP endpoint is set. */
+  tracing: { endpoint: string; serviceName: string; propagateUpstream: boolean } | null;
   logLevel: Env['LOG_LEVEL'];
   sandbox: {
     port: number;
@@ -181,6 +187,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   }
   checkUrl(parsed.DATABASE_URL, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems);
   checkUrl(parsed.REDIS_URL, 'REDIS_URL', ['redis:', 'rediss:'], problems);
+  checkUrl(parsed.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:'], problems);
   for (const name of PROVIDER_NAMES) {
     for (const variable of PROVIDER_REGISTRY[name].settings.urls) {
       checkUrl(parsed[variable] as string | undefined, variable, ['http:', 'https:'], problems);
@@ -298,6 +305,16 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       signalHistoryDays: parsed.SIGNAL_HISTORY_DAYS,
       erasureLedgerDir: resolve(parsed.ERASURE_LEDGER_DIR ?? `${dataDir}/erasure-ledger`),
       freshSignInSeconds: parsed.FRESH_SIGN_IN_SECONDS,
+      openApiPublic: !production || parsed.OPENAPI_PUBLIC === 'true',
+      logPretty:
+        parsed.LOG_PRETTY === 'true' || (parsed.LOG_PRETTY === 'auto' && !production && process.stdout.isTTY === true),
+      tracing: parsed.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? {
+            endpoint: parsed.OTEL_EXPORTER_OTLP_ENDPOINT,
+            serviceName: parsed.OTEL_SERVICE_NAME,
+            propagateUpstream: parsed.OTEL_PROPAGATE_UPSTREAM === 'true',
+          }
+        : null,
       logLevel: parsed.LOG_LEVEL,
       sandbox: {
         port: parsed.SANDBOX_PORT,

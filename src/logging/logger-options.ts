@@ -5,6 +5,7 @@
  */
 import type { FastifyServerOptions } from 'fastify';
 import type { LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 import { redactUrl, scrubLogObject } from './mask.ts';
 
 export const REDACT_PATHS = [
@@ -46,11 +47,31 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
-/** The `logger` entry of Fastify's options, optionally writing to a given stream (tests capture logs so). */
+/**
+ * Readable log lines for a person at a terminal (pino-pretty), in this thread rather than a transport worker: the
+ * lines are formatted after pino's redaction and the formatter above ran, so they hold exactly what a JSON line
+ * would, and nothing is lost if the process exits at once.
+ */
+export function prettyStream(destination?: NodeJS.WritableStream) {
+  return pinoPretty({
+    destination: destination ?? 1,
+    colorize: destination === undefined && process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    sync: true,
+  });
+}
+
+/**
+ * The `logger` entry of Fastify's options, optionally writing to a given stream (tests capture logs so), as JSON
+ * lines or, with `pretty` (LOG_PRETTY), readable ones.
+ */
 export function fastifyLoggerOptions(
   level: string,
   stream?: NodeJS.WritableStream,
+  pretty = false,
 ): NonNullable<FastifyServerOptions['logger']> {
   const options = loggerOptions(level);
+  if (pretty) return { ...options, stream: prettyStream(stream) };
   return stream ? { ...options, stream } : options;
 }

@@ -42,7 +42,7 @@ export async function startKeyfob(options: {
 }): Promise<RunningKeyfob> {
   const { config, notices } = await loadConfig(options.env);
   const app = Fastify({
-    logger: fastifyLoggerOptions(config.logLevel, options.logStream),
+    logger: fastifyLoggerOptions(config.logLevel, options.logStream, config.logPretty),
     // Request ids are ours: a client-chosen id could forge or collide with another request's log lines.
     genReqId: () => randomUUID(),
     // logging/request-log.ts writes one line per request instead of Fastify's two.

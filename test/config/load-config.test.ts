@@ -224,3 +224,43 @@ test('machine clients: never none or an HMAC, an audience with the issuer; scope
   const real = await loadConfig({ DATA_DIR: dataDir, CARSXE_API_KEY: 'k'.repeat(32) });
   assert.deepEqual(real.config.carsxe, { apiKey: 'k'.repeat(32), apiUrl: 'https://api.carsxe.com', sandboxed: false });
 });
+
+test('OPENAPI_PUBLIC, LOG_PRETTY and OTEL_*: off in production unless asked for; tracing only with an endpoint', async (t) => {
+  const dir = await tempDir(t);
+  const production = {
+    NODE_ENV: 'production',
+    DATA_DIR: dir,
+    DATABASE_URL: 'postgres://db/keyfob',
+    REDIS_URL: 'redis://cache',
+    SESSION_SECRET: 'x'.repeat(32),
+    TOKEN_ENCRYPTION_KEYS: `k1:${key()}`,
+    ERASURE_LEDGER_DIR: dir,
+    PROVIDERS: 'smartcar',
+    SMARTCAR_CLIENT_ID: 'id',
+    SMARTCAR_CLIENT_SECRET: 'secret',
+  };
+  const inProduction = (await loadConfig(production)).config;
+  assert.equal(inProduction.openApiPublic, false, 'the description is not published in production by default');
+  assert.equal(inProduction.logPretty, false);
+  assert.equal(inProduction.tracing, null, 'no endpoint, no tracing');
+  const asked = (
+    await loadConfig({
+      ...production,
+      OPENAPI_PUBLIC: 'true',
+      LOG_PRETTY: 'true',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+    })
+  ).config;
+  assert.equal(asked.openApiPublic, true);
+  assert.equal(asked.logPretty, true);
+  assert.deepEqual(asked.tracing, {
+    endpoint: 'http://collector:4318',
+    serviceName: 'keyfob',
+    propagateUpstream: false,
+  });
+  const development = (await loadConfig({ DATA_DIR: dir })).config;
+  assert.equal(development.openApiPublic, true, 'served outside production');
+  assert.equal(development.logPretty, process.stdout.isTTY === true, 'auto: readable on a terminal only');
+  const bad = await problemsOf({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' });
+  assert.ok(bad.OTEL_EXPORTER_OTLP_ENDPOINT, 'an endpoint that is not an http(s) URL is refused');
+});

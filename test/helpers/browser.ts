@@ -1,10 +1,16 @@
 /**
  * A scripted browser for end-to-end tests: a cookie jar for Keyfob's origin, manual redirects, and a record of
- * every answer Keyfob gave it (status, headers, body), so a test can search everything the browser saw.
+ * every answer Keyfob gave it (status, headers, body), so a test can search everything the browser saw. With
+ * KEYFOB_ANSWER_LOG set (npm test sets it), every answer is also appended to that file, for the OpenAPI contract
+ * test that runs after the suite (test/openapi/contract.test.ts).
  */
+import { appendFileSync } from 'node:fs';
 import { type ConsentChoices, consent, highMobilityConsent } from './sandbox-flow.ts';
 
+const ANSWER_LOG = process.env.KEYFOB_ANSWER_LOG;
+
 export interface SeenAnswer {
+  method: string;
   url: string;
   status: number;
   headers: Record<string, string>;
@@ -37,7 +43,10 @@ export class Browser {
     });
     for (const line of response.headers.getSetCookie()) this.#store(line);
     const text = await response.text();
-    this.seen.push({ url, status: response.status, headers: Object.fromEntries(response.headers), body: text });
+    const seen = { method, url, status: response.status, headers: Object.fromEntries(response.headers), body: text };
+    this.seen.push(seen);
+    // One line per answer, written in one call: the suite's files append to the same log at once.
+    if (ANSWER_LOG && url.startsWith(this.origin)) appendFileSync(ANSWER_LOG, `${JSON.stringify(seen)}\n`);
     let json: unknown;
     try {
       json = JSON.parse(text);

@@ -37,7 +37,28 @@ const exportQuery = {
 } as const;
 
 export default async function accountRoutes(app: FastifyInstance) {
-  app.get('/account/export', { schema: { querystring: exportQuery } }, async (request, reply) => {
+  const exportSchema = {
+    summary: 'everything Keyfob keeps of the signed-in person (GDPR article 15); never a token',
+    querystring: exportQuery,
+    response: {
+      200: {
+        type: 'object',
+        required: ['exportedAt', 'user', 'identities', 'connections', 'vehicles', 'vehicleEvents', 'auditTrail'],
+        properties: {
+          exportedAt: { type: 'string' },
+          user: { type: 'object', additionalProperties: true },
+          identities: { type: 'array', items: { type: 'object', additionalProperties: true } },
+          connections: { type: 'array', items: { type: 'object', additionalProperties: true } },
+          signIns: { type: 'array', items: { type: 'object', additionalProperties: true } },
+          vehicles: { type: 'array', items: { type: 'object', additionalProperties: true } },
+          vehicleEvents: { type: 'object', additionalProperties: true },
+          machineClientsWithAccess: { type: 'array', items: { type: 'object', additionalProperties: true } },
+          auditTrail: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        },
+      },
+    },
+  };
+  app.get('/account/export', { schema: exportSchema }, async (request, reply) => {
     const { vin } = request.query as { vin: 'masked' | 'full' };
     if (vin === 'full') requireFreshSignIn(app, request);
     const userId = request.session.userId as string;
@@ -46,7 +67,29 @@ export default async function accountRoutes(app: FastifyInstance) {
     return exported;
   });
 
-  app.delete('/account', async (request, reply) => {
+  const eraseSchema = {
+    summary: 'erases the signed-in person (GDPR article 17); needs a recent sign-in',
+    response: {
+      200: {
+        type: 'object',
+        required: ['erased', 'erasedAt', 'pseudonym', 'disconnections'],
+        properties: {
+          erased: { type: 'boolean' },
+          erasedAt: { type: 'string' },
+          pseudonym: { type: 'string' },
+          disconnections: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['provider', 'outcome'],
+              properties: { provider: { type: 'string' }, outcome: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  };
+  app.delete('/account', { schema: eraseSchema }, async (request, reply) => {
     requireFreshSignIn(app, request);
     const report = await app.erasure.erase(request.session.userId as string, 'user');
     reply.clearCookie(app.sessions.cookieName, app.sessions.cookieAttributes);

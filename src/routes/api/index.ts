@@ -19,6 +19,8 @@ import { requireScopes } from '../../access/require-scope.ts';
 import { type KeyfobScope, OWN_ACCOUNT_ROUTES, scopeOfRoute } from '../../access/scope-table.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { bearerAuthentication } from '../../machine-clients/bearer-authentication.ts';
+import { declareArea } from '../../openapi/declare-area.ts';
+import { API_ERRORS } from '../../openapi/error-responses.ts';
 import { perSessionRateLimit } from '../../security/rate-limits.ts';
 import { requireCsrfHeader } from '../../security/require-csrf-header.ts';
 import { requireSameOrigin } from '../../security/require-same-origin.ts';
@@ -70,6 +72,11 @@ export default async function apiRoutes(app: FastifyInstance) {
   app.addHook('onRoute', (route: RouteOptions) => {
     const method = String(route.method);
     const url = route.url.replace(/\/$/, '');
+    declareArea(route, {
+      tag: 'api',
+      errors: API_ERRORS,
+      security: OWN_ACCOUNT_ROUTES.has(`${method} ${url}`) ? [{ session: [] }] : [{ session: [] }, { machine: [] }],
+    });
     if (OWN_ACCOUNT_ROUTES.has(`${method} ${url}`)) {
       route.preValidation = [peopleOnly, ...asArray(route.preValidation)];
       return;

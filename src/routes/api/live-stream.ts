@@ -14,6 +14,7 @@
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../../access/principal.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
+import { errorResponses } from '../../openapi/error-responses.ts';
 import type { StoredSignal } from '../../repositories/vehicle-signals.ts';
 import { vehicleInReach, vehicleParams } from './vehicle-reach.ts';
 
@@ -63,98 +64,133 @@ export default async function liveStreamRoutes(app: FastifyInstance) {
     for (const stream of streams) stream.end('server_restarting');
   });
 
-  app.get('/events', async (request, reply) => {
-    const principal = principalOf(request);
-    if (principal.kind !== 'person') {
-      throw new KeyfobError(ERROR_CODES.PEOPLE_ONLY, 403, 'the live stream is for signed-in people');
-    }
-    const { sessionId } = request.session;
-    if ([...streams].filter((stream) => stream.sessionId === sessionId).length >= MAX_STREAMS_PER_SESSION) {
-      throw new KeyfobError(
-        ERROR_CODES.TOO_MANY_STREAMS,
-        429,
-        `at most ${MAX_STREAMS_PER_SESSION} live streams per session`,
-      );
-    }
-    const mayLocate = principal.scopes.includes('vehicle.read_location');
-    const header = request.headers['last-event-id'];
-    let cursor =
-      typeof header === 'string' && LAST_EVENT_ID.test(header)
-        ? Number(header)
-        : await app.repos.vehicleSignals.lastId(principal.userId);
-    const replay = typeof header === 'string' && LAST_EVENT_ID.test(header);
-
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      'x-accel-buffering': 'no',
-    });
-    raw.write('retry: 2000\n\n');
-
-    let pulling = false;
-    let again = false;
-    let ended = false;
-    const stream: LiveStream = {
-      userId: principal.userId,
-      sessionId,
-      pull() {
-        if (ended) return;
-        if (pulling) {
-          again = true;
-          return;
-        }
-        pulling = true;
-        void (async () => {
-          do {
-            again = false;
-            const rows = await app.repos.vehicleSignals.since(principal.userId, cursor, REPLAY_BATCH);
-            if (rows.length === 0) break;
-            cursor = rows[rows.length - 1]?.id ?? cursor;
-            const allowed = rows.filter((row) => mayLocate || !row.code.startsWith('location-'));
-            if (!ended && allowed.length > 0) raw.write(eventsOf(allowed));
-            if (rows.length === REPLAY_BATCH) again = true;
-          } while (again && !ended);
-        })()
-          .catch((error: Error) => request.log.warn({ err: error.message }, 'live stream could not read new signals'))
-          .finally(() => {
-            pulling = false;
-          });
+  app.get(
+    '/events',
+    {
+      schema: {
+        summary: "the person's live stream of vehicle updates (server-sent events); honours `Last-Event-ID`",
+        response: {
+          200: {
+            description:
+              '`signals` events `{ vehicleId, signals: [{ code, value, oemUpdatedAt }] }`, and `end` when the session ends',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...errorResponses(429),
+        },
       },
-      checkSession() {
-        void app.sessions
-          .endsAt(sessionId)
-          .then((endsAt) => {
-            if (endsAt === null || endsAt <= Date.now()) stream.end('session_ended');
-          })
-          .catch(() => undefined);
-      },
-      end(reason: string) {
-        if (ended) return;
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      if (principal.kind !== 'person') {
+        throw new KeyfobError(ERROR_CODES.PEOPLE_ONLY, 403, 'the live stream is for signed-in people');
+      }
+      const { sessionId } = request.session;
+      if ([...streams].filter((stream) => stream.sessionId === sessionId).length >= MAX_STREAMS_PER_SESSION) {
+        throw new KeyfobError(
+          ERROR_CODES.TOO_MANY_STREAMS,
+          429,
+          `at most ${MAX_STREAMS_PER_SESSION} live streams per session`,
+        );
+      }
+      const mayLocate = principal.scopes.includes('vehicle.read_location');
+      const header = request.headers['last-event-id'];
+      let cursor =
+        typeof header === 'string' && LAST_EVENT_ID.test(header)
+          ? Number(header)
+          : await app.repos.vehicleSignals.lastId(principal.userId);
+      const replay = typeof header === 'string' && LAST_EVENT_ID.test(header);
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'x-accel-buffering': 'no',
+      });
+      raw.write('retry: 2000\n\n');
+
+      let pulling = false;
+      let again = false;
+      let ended = false;
+      const stream: LiveStream = {
+        userId: principal.userId,
+        sessionId,
+        pull() {
+          if (ended) return;
+          if (pulling) {
+            again = true;
+            return;
+          }
+          pulling = true;
+          void (async () => {
+            do {
+              again = false;
+              const rows = await app.repos.vehicleSignals.since(principal.userId, cursor, REPLAY_BATCH);
+              if (rows.length === 0) break;
+              cursor = rows[rows.length - 1]?.id ?? cursor;
+              const allowed = rows.filter((row) => mayLocate || !row.code.startsWith('location-'));
+              if (!ended && allowed.length > 0) raw.write(eventsOf(allowed));
+              if (rows.length === REPLAY_BATCH) again = true;
+            } while (again && !ended);
+          })()
+            .catch((error: Error) => request.log.warn({ err: error.message }, 'live stream could not read new signals'))
+            .finally(() => {
+              pulling = false;
+            });
+        },
+        checkSession() {
+          void app.sessions
+            .endsAt(sessionId)
+            .then((endsAt) => {
+              if (endsAt === null || endsAt <= Date.now()) stream.end('session_ended');
+            })
+            .catch(() => undefined);
+        },
+        end(reason: string) {
+          if (ended) return;
+          ended = true;
+          raw.write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
+          raw.end();
+        },
+      };
+      streams.add(stream);
+      app.metrics.liveStreams.inc();
+      const heartbeat = setInterval(() => {
+        if (!ended) raw.write(': keep-alive\n\n');
+        stream.checkSession();
+      }, HEARTBEAT_MS);
+      heartbeat.unref();
+      raw.on('close', () => {
         ended = true;
-        raw.write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
-        raw.end();
-      },
-    };
-    streams.add(stream);
-    app.metrics.liveStreams.inc();
-    const heartbeat = setInterval(() => {
-      if (!ended) raw.write(': keep-alive\n\n');
-      stream.checkSession();
-    }, HEARTBEAT_MS);
-    heartbeat.unref();
-    raw.on('close', () => {
-      ended = true;
-      clearInterval(heartbeat);
-      streams.delete(stream);
-      app.metrics.liveStreams.dec();
-    });
-    if (replay) stream.pull();
-  });
+        clearInterval(heartbeat);
+        streams.delete(stream);
+        app.metrics.liveStreams.dec();
+      });
+      if (replay) stream.pull();
+    },
+  );
 
-  app.get('/vehicles/:vehicleId/trends', { schema: { params: vehicleParams } }, async (request) => {
+  const series = {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['at', 'value'],
+      properties: { at: { type: 'string' }, value: { type: ['number', 'null'] } },
+    },
+  } as const;
+  const trendsSchema = {
+    summary: 'the stored readings the dashboard charts (from webhooks), oldest first',
+    params: vehicleParams,
+    response: {
+      200: {
+        type: 'object',
+        required: ['odometer', 'battery', 'fuel'],
+        properties: { odometer: series, battery: series, fuel: series },
+      },
+    },
+  };
+  app.get('/vehicles/:vehicleId/trends', { schema: trendsSchema }, async (request) => {
     const { vehicle } = await vehicleInReach(app, request);
     const rows = await app.repos.vehicleSignals.trend(vehicle.id, Object.values(TREND_CODES), 600);
     const series = (code: string) =>

@@ -21,6 +21,7 @@ import {
 } from '../../data-services/carsxe/carsxe-routes.ts';
 import { hideVin } from '../../data-services/carsxe/hide-vin.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
+import { errorResponses } from '../../openapi/error-responses.ts';
 import { assertReachable, vehicleInReach, vehicleParams } from './vehicle-reach.ts';
 
 const disabled = () =>
@@ -31,6 +32,13 @@ const querySchema = (route: CarsxeRoute) => ({
   additionalProperties: false,
   properties: route.query ?? {},
 });
+
+/** CarsXE's answer as Keyfob relays it: its own fields, `input` dropped, a VIN masked. */
+const DATA_ANSWER = {
+  type: 'object',
+  description: "CarsXE's data (its field names), without the `input` echo; VINs masked to their last four characters",
+  additionalProperties: true,
+} as const;
 
 export default async function vehicleDataRoutes(app: FastifyInstance) {
   const settings = app.config.carsxe;
@@ -61,7 +69,14 @@ export default async function vehicleDataRoutes(app: FastifyInstance) {
   for (const route of CARSXE_VEHICLE_ROUTES) {
     app.get(
       `/vehicles/:vehicleId${route.path}`,
-      { schema: { params: vehicleParams, querystring: querySchema(route) } },
+      {
+        schema: {
+          summary: `CarsXE ${route.path.slice(1)} of the vehicle, its VIN filled in server-side and masked in the answer`,
+          params: vehicleParams,
+          querystring: querySchema(route),
+          response: { 200: DATA_ANSWER, ...errorResponses(409) },
+        },
+      },
       async (request) => {
         if (!client) throw disabled();
         const { vehicle } = await vehicleInReach(app, request);
@@ -88,6 +103,8 @@ export default async function vehicleDataRoutes(app: FastifyInstance) {
             properties: { vin: { type: 'string', pattern: VIN_PATTERN } },
           },
           querystring: querySchema(route),
+          summary: `CarsXE ${route.path.slice(1)} by VIN (machine clients only)`,
+          response: { 200: DATA_ANSWER },
         },
       },
       async (request) => {
@@ -118,6 +135,8 @@ export default async function vehicleDataRoutes(app: FastifyInstance) {
           required: ['code'],
           properties: { code: { type: 'string', pattern: OBD_CODE_PATTERN } },
         },
+        summary: 'what a diagnostic trouble code means (CarsXE)',
+        response: { 200: DATA_ANSWER },
       },
     },
     async (request) => {

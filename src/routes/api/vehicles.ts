@@ -12,6 +12,7 @@ import { auditClientId, principalOf } from '../../access/principal.ts';
 import { requireScopes } from '../../access/require-scope.ts';
 import { type KeyfobScope, tableScopeOf } from '../../access/scope-table.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
+import { errorResponses } from '../../openapi/error-responses.ts';
 import type { ProviderAdapter, ProxyRoute } from '../../providers/provider-adapter.ts';
 import { assertScopes, requiredScopes } from '../../proxy/check-scopes.ts';
 import { createGetCoalescer } from '../../proxy/coalesce-gets.ts';
@@ -28,6 +29,33 @@ function batchScopes(route: ProxyRoute, body: unknown): KeyfobScope[] {
     return scope ? [scope] : [];
   });
 }
+
+/**
+ * A proxied route's answers: the provider's data in Smartcar's v2 shape (README's route table), Keyfob's errors,
+ * and the provider's own errors relayed with their status (Smartcar's body: `type`, `code`, `description`).
+ */
+const RELAYED_ERROR = {
+  description: "Keyfob's error body, or the provider's own error as it sent it",
+  anyOf: [
+    { $ref: 'KeyfobError#' },
+    {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { type: 'string' }, code: { type: ['string', 'null'] }, description: { type: 'string' } },
+      additionalProperties: true,
+    },
+  ],
+} as const;
+const PROXIED_RESPONSES = {
+  200: {
+    type: 'object',
+    description: "the vehicle's data in Smartcar's v2 shape, or a command's `{ status }`",
+    additionalProperties: true,
+  },
+  ...Object.fromEntries(
+    [400, 401, 403, 404, 408, 409, 422, 429, 500, 501, 502, 503, 504].map((status) => [status, RELAYED_ERROR]),
+  ),
+};
 
 export default async function vehicleRoutes(app: FastifyInstance) {
   const ownedVehicle = (request: Parameters<typeof vehicleInReach>[1]) => vehicleInReach(app, request);
@@ -66,13 +94,26 @@ export default async function vehicleRoutes(app: FastifyInstance) {
 
   app.get(
     '/',
-    { schema: { response: { 200: { type: 'object', properties: { vehicles: vehicleListSchema } } } } },
+    {
+      schema: {
+        summary: "the signed-in person's vehicles, or those assigned to the machine client, and their status",
+        response: { 200: { type: 'object', properties: { vehicles: vehicleListSchema } } },
+      },
+    },
     async (request) => ({
       vehicles: await browserVehicles(app, reachOf(request), principalOf(request).scopes),
     }),
   );
 
-  app.delete('/:vehicleId', { schema: { params } }, async (request) => {
+  const disconnectSchema = {
+    summary: 'disconnects the vehicle at its provider and here; its tokens are destroyed',
+    params,
+    response: {
+      200: { type: 'object', required: ['disconnected'], properties: { disconnected: { type: 'boolean' } } },
+      ...errorResponses(409),
+    },
+  };
+  app.delete('/:vehicleId', { schema: disconnectSchema }, async (request) => {
     const { vehicle, grant } = await ownedVehicle(request);
     if (vehicle.connectionKind === 'fleet') {
       throw new KeyfobError(
@@ -126,7 +167,12 @@ export default async function vehicleRoutes(app: FastifyInstance) {
     app.route({
       method: shape.method,
       url: `/:vehicleId${shape.path}`,
-      schema: { params, ...(shape.body ? { body: shape.body } : {}) },
+      schema: {
+        summary: `${shape.method} ${shape.path} of the vehicle's provider (${[...byProvider.keys()].join(', ')})`,
+        params,
+        ...(shape.body ? { body: shape.body } : {}),
+        response: PROXIED_RESPONSES,
+      },
       handler: async (request, reply) => {
         const { vehicle, grant } = await ownedVehicle(request);
         const adapter = app.providerFor(vehicle.provider);

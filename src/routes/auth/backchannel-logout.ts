@@ -20,6 +20,16 @@ export async function backchannelLogoutRoute(app: FastifyInstance) {
       '/backchannel-logout',
       {
         schema: {
+          summary: "the identity provider's back-channel logout (OpenID Connect Back-Channel Logout 1.0)",
+          response: {
+            200: { description: 'the sessions of that sign-in are ended', type: 'null' },
+            400: {
+              description: 'the logout token was refused (OAuth error body)',
+              type: 'object',
+              required: ['error', 'error_description'],
+              properties: { error: { type: 'string' }, error_description: { type: 'string' } },
+            },
+          },
           body: {
             type: 'object',
             required: ['logout_token'],

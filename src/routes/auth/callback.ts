@@ -9,10 +9,12 @@
  *   id is renewed (no fixation); then the browser goes to returnTo.
  * @see RFC 6749 section 10.12, RFC 9700 section 4.7 (CSRF, one-time state), RFC 7636 (PKCE)
  */
+
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { takePendingLogin } from '../../connect/pending-logins.ts';
 import { storeConnection } from '../../connect/store-connection.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
+import { errorResponses } from '../../openapi/error-responses.ts';
 import type { TokenSet } from '../../providers/provider-adapter.ts';
 import { updateSession } from '../../sessions/session-timeouts.ts';
 import { finishOidcSignIn } from './oidc-sign-in.ts';
@@ -36,6 +38,14 @@ export function callbackRoute(app: FastifyInstance) {
             error: { type: 'string', maxLength: 128 },
             error_description: { type: 'string', maxLength: 1024 },
           },
+        },
+        summary: "the provider's (or identity provider's) redirect back: the code is exchanged here",
+        response: {
+          302: {
+            description: 'to `returnTo` when connected or signed in, or to `/?connect_error=<reason>` when not',
+            type: 'null',
+          },
+          ...errorResponses(400),
         },
       },
     },

@@ -4,6 +4,8 @@
  * session is read, or when its session is over the per-session limit (429).
  */
 import type { FastifyInstance } from 'fastify';
+import { declareArea } from '../../openapi/declare-area.ts';
+import { AUTH_ERRORS } from '../../openapi/error-responses.ts';
 import { perSessionRateLimit } from '../../security/rate-limits.ts';
 import { requireSameOrigin } from '../../security/require-same-origin.ts';
 import { backchannelLogoutRoute } from './backchannel-logout.ts';
@@ -15,6 +17,7 @@ import { sessionRoute } from './session.ts';
 export default async function authRoutes(app: FastifyInstance) {
   const sameOrigin = requireSameOrigin(app.config.publicUrl);
   const perSession = perSessionRateLimit(app, 'auth', app.config.rateLimits.auth.perSession);
+  app.addHook('onRoute', (route) => declareArea(route, { tag: 'auth', errors: AUTH_ERRORS }));
   app.addHook('onRequest', (request, _reply, done) => {
     sameOrigin(request);
     done();

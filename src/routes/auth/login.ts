@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import * as oauth from 'openid-client';
 import { addPendingLogin } from '../../connect/pending-logins.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
+import { errorResponses } from '../../openapi/error-responses.ts';
 import { safeReturnTo } from '../../security/safe-return-to.ts';
 import { startOidcSignIn } from './oidc-sign-in.ts';
 
@@ -28,7 +29,11 @@ export function loginRoute(app: FastifyInstance) {
             prompt: { type: 'string', enum: ['login'] },
           },
         },
-        response: { 302: { type: 'null' } },
+        summary: 'starts signing in or connecting a car: to the consent page, with PKCE and a one-time state',
+        response: {
+          302: { description: "to the provider's or identity provider's authorization page", type: 'null' },
+          ...errorResponses(400, 401, 502),
+        },
       },
     },
     async (request, reply) => {

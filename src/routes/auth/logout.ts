@@ -17,6 +17,7 @@ export function logoutRoute(app: FastifyInstance) {
     {
       preValidation: async (request) => requireCsrfHeader(request),
       schema: {
+        summary: '(`X-CSRF: 1`) ends the session; with an identity provider, its end-session URL to follow',
         response: {
           200: {
             type: 'object',

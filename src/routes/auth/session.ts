@@ -106,6 +106,7 @@ export function sessionRoute(app: FastifyInstance) {
     '/session',
     {
       schema: {
+        summary: 'who is signed in, the enabled providers and the vehicles, for the dashboard; never a token',
         response: {
           200: {
             type: 'object',

@@ -41,6 +41,8 @@ export default async function healthRoutes(app: FastifyInstance) {
     '/healthz',
     {
       schema: {
+        tags: ['operations'],
+        summary: 'liveness: the process serves',
         response: { 200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } },
       },
     },
@@ -51,9 +53,11 @@ export default async function healthRoutes(app: FastifyInstance) {
     '/readyz',
     {
       schema: {
+        tags: ['operations'],
+        summary: 'readiness: the database answers, Redis answers (when configured), every provider is configured',
         response: {
-          200: readinessSchema,
-          503: readinessSchema,
+          200: { ...readinessSchema, description: 'ready' },
+          503: { ...readinessSchema, description: 'not ready: the checks name what is unavailable' },
         },
       },
     },

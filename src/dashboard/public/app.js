@@ -1,5 +1,17 @@
-// The Keyfob dashboard. It talks only to Keyfob (/auth/*, /api/*) with the session cookie and the X-CSRF
-// header; it never receives a token, so there is none here to steal.
+// The Keyfob dashboard. It talks only to Keyfob, through Keyfob's browser client (keyfob-client.js: the session
+// cookie, the X-CSRF header, typed errors); it never receives a token, so there is none here to steal.
+import {
+  FreshSignInRequiredError,
+  InsufficientScopeError,
+  KeyfobClient,
+  KeyfobError,
+  NotSupportedByProviderError,
+  RateLimitedError,
+  ReauthRequiredError,
+  SignedOutError,
+} from './keyfob-client.js';
+
+const keyfob = new KeyfobClient();
 
 const CONNECT_ERRORS = {
   access_denied: 'You declined access at the provider. Nothing was connected.',
@@ -20,49 +32,40 @@ function say(text, kind = 'info') {
   messages.replaceChildren(item);
 }
 
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers: { 'X-CSRF': '1', ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = await response.json().catch(() => ({}));
-  return {
-    status: response.status,
-    data,
-    dataAge: response.headers.get('sc-data-age'),
-    retryAfter: response.headers.get('retry-after'),
-  };
+/** A sentence for a failed call (the client's typed errors). */
+function explain(error) {
+  if (error instanceof ReauthRequiredError) return 'This vehicle needs to be connected again.';
+  if (error instanceof SignedOutError) return 'Your session has ended. Please sign in again.';
+  if (error instanceof InsufficientScopeError)
+    return `Permission missing: ${error.missingScopes.join(', ')}. Reconnect the vehicle and allow it.`;
+  if (error instanceof RateLimitedError)
+    return `Too many requests for this vehicle. Try again in ${error.retryAfterSeconds ?? 'a few'} seconds.`;
+  if (error instanceof FreshSignInRequiredError) return 'Please sign in again first: this needs a recent sign-in.';
+  if (error instanceof NotSupportedByProviderError) return error.message;
+  if (!(error instanceof KeyfobError)) return 'Keyfob could not be reached. Please try again.';
+  if (error.status === 403) return error.message || 'The provider refused this request: a permission is missing.';
+  if (error.status === 501) return 'Not available on this vehicle.';
+  return error.message || `Request failed (${error.status}).`;
 }
 
-/** A sentence for an error answer, or null when the answer is fine. */
-function explain(answer) {
-  if (answer.status < 400) return null;
-  const { error, missingScopes, description, message } = answer.data;
-  if (answer.status === 401 && error === 'reauth_required') return 'This vehicle needs to be connected again.';
-  if (answer.status === 401) return 'Your session has ended. Please sign in again.';
-  if (error === 'insufficient_scope')
-    return `Permission missing: ${(missingScopes || []).join(', ')}. Reconnect the vehicle and allow it.`;
-  if (answer.status === 403) return description || 'The provider refused this request: a permission is missing.';
-  if (answer.status === 429)
-    return `Too many requests for this vehicle. Try again in ${answer.retryAfter || 'a few'} seconds.`;
-  if (answer.status === 501) return 'Not available on this vehicle.';
-  if (error === 'pending_approval') return message;
-  if (error === 'not_supported_by_provider') return message;
-  return message || description || `Request failed (${answer.status}).`;
+/** Runs a call; a failure becomes `{ error }` instead of a throw, for the cards that show it in place. */
+async function attempt(call) {
+  try {
+    return await call();
+  } catch (error) {
+    return { error };
+  }
 }
 
 const km = (value) => `${Math.round(value).toLocaleString()} km`;
 const percent = (value) => `${Math.round(value * 100)} %`;
 
 async function show(card, vehicle, path, target, format) {
-  const answer = await api('GET', `/api/vehicles/${vehicle.id}${path}`);
-  const problem = explain(answer);
-  target.textContent = problem ? '—' : format(answer.data);
-  if (problem && answer.status !== 501) {
+  const answer = await attempt(() => keyfob.read(vehicle.id, path));
+  target.textContent = answer.error ? '—' : format(answer.data);
+  if (answer.error && answer.error.status !== 501) {
     const notice = card.querySelector('.notice');
-    notice.textContent = problem;
+    notice.textContent = explain(answer.error);
     notice.hidden = false;
   }
   if (answer.dataAge) card.querySelector('.age').textContent = `Data from ${new Date(answer.dataAge).toLocaleString()}`;
@@ -91,8 +94,8 @@ async function loadVehicleData(card, vehicle) {
   const energy = card.querySelector('.energy');
   const battery = can(vehicle, 'GET', '/battery')
     ? await show(card, vehicle, '/battery', energy, (d) => `${percent(d.percentRemaining)}${rangeText(d.range)}`)
-    : { status: 501 };
-  if (battery.status === 501 && can(vehicle, 'GET', '/fuel')) {
+    : { error: { status: 501 } };
+  if (battery.error?.status === 501 && can(vehicle, 'GET', '/fuel')) {
     card.querySelector('.energy-label').textContent = 'Fuel';
     await show(card, vehicle, '/fuel', energy, (d) => `${percent(d.percentRemaining)}${rangeText(d.range)}`);
   }
@@ -112,8 +115,7 @@ function providerName(name) {
 
 let providers = [];
 
-// --- live updates: Smartcar's webhooks, pushed by Keyfob over one stream ---------------------------------------
-// The stream is read with fetch, not EventSource, because fetch can send the X-CSRF header every /api call needs.
+// --- live updates: Smartcar's webhooks, pushed by Keyfob over one stream (the client's liveUpdates) ------------
 
 const trends = new Map();
 
@@ -158,9 +160,9 @@ function drawTrend(card) {
 }
 
 async function loadTrend(card, vehicle) {
-  const answer = await api('GET', `/api/vehicles/${vehicle.id}/trends`);
-  if (answer.status !== 200) return;
-  trends.set(vehicle.id, answer.data);
+  const answer = await attempt(() => keyfob.trends(vehicle.id));
+  if (answer.error) return;
+  trends.set(vehicle.id, answer);
   drawTrend(card);
 }
 
@@ -195,52 +197,21 @@ function applySignals({ vehicleId, signals }) {
   drawTrend(card);
 }
 
-async function followLiveUpdates() {
+function followLiveUpdates() {
   const live = document.getElementById('live');
-  let lastEventId = null;
-  for (;;) {
-    let ended = null;
-    try {
-      const response = await fetch('/api/events', {
-        credentials: 'same-origin',
-        headers: { 'X-CSRF': '1', ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
-      });
-      if (response.status === 401) return;
-      if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
+  keyfob.liveUpdates({
+    onSignals: applySignals,
+    onOpen: () => {
       live.hidden = false;
       live.textContent = 'Live updates on.';
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end = buffer.indexOf('\n\n');
-        while (end !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          end = buffer.indexOf('\n\n');
-          const fields = {};
-          for (const line of block.split('\n')) {
-            const colon = line.indexOf(':');
-            if (colon <= 0) continue;
-            fields[line.slice(0, colon)] = line.slice(colon + 1).trimStart();
-          }
-          if (fields.id) lastEventId = fields.id;
-          if (fields.event === 'signals' && fields.data) applySignals(JSON.parse(fields.data));
-          if (fields.event === 'end' && fields.data) ended = JSON.parse(fields.data).reason;
-        }
-      }
-    } catch {
-      // Keyfob restarting, or the network gone: try again below.
-    }
-    if (ended === 'session_ended') {
-      live.textContent = 'Your session has ended. Please sign in again.';
-      return;
-    }
-    live.textContent = 'Live updates paused; reconnecting…';
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
+    },
+    onPause: () => {
+      live.textContent = 'Live updates paused; reconnecting…';
+    },
+    onEnd: (reason) => {
+      if (reason === 'session_ended') live.textContent = 'Your session has ended. Please sign in again.';
+    },
+  });
 }
 
 function renderVehicle(vehicle) {
@@ -268,7 +239,7 @@ function renderVehicle(vehicle) {
     const notice = card.querySelector('.notice');
     notice.replaceChildren('This vehicle needs to be connected again. ');
     const link = document.createElement('a');
-    link.href = `/auth/login?provider=${encodeURIComponent(vehicle.provider)}&returnTo=/`;
+    link.href = keyfob.loginUrl({ provider: vehicle.provider });
     link.textContent = 'Reconnect';
     notice.append(link);
     notice.hidden = false;
@@ -279,9 +250,8 @@ function renderVehicle(vehicle) {
     loadTrend(card, vehicle);
   }
   const command = (action) => async () => {
-    const answer = await api('POST', `/api/vehicles/${vehicle.id}/security`, { action });
-    const problem = explain(answer);
-    if (problem) say(problem, 'error');
+    const answer = await attempt(() => keyfob.command(vehicle.id, '/security', action));
+    if (answer.error) say(explain(answer.error), 'error');
     else say(action === 'LOCK' ? 'Locked.' : 'Unlocked.');
     await show(card, vehicle, '/security', card.querySelector('.locks'), (d) => (d.isLocked ? 'Locked' : 'Unlocked'));
   };
@@ -290,9 +260,8 @@ function renderVehicle(vehicle) {
   card.querySelector('.refresh').addEventListener('click', () => loadVehicleData(card, vehicle));
   card.querySelector('.disconnect').addEventListener('click', async () => {
     if (!window.confirm('Disconnect this vehicle from Keyfob?')) return;
-    const answer = await api('DELETE', `/api/vehicles/${vehicle.id}`);
-    const problem = explain(answer);
-    if (problem) return say(problem, 'error');
+    const answer = await attempt(() => keyfob.disconnect(vehicle.id));
+    if (answer.error) return say(explain(answer.error), 'error');
     card.remove();
     say('Vehicle disconnected.');
   });
@@ -306,7 +275,7 @@ async function start() {
     say(CONNECT_ERRORS[connectError] || 'Connecting the vehicle failed. Please try again.', 'error');
     window.history.replaceState(null, '', '/');
   }
-  const session = await fetch('/auth/session', { credentials: 'same-origin' }).then((r) => r.json());
+  const session = await keyfob.session();
   providers = session.providers ?? [];
   document.getElementById('intro').hidden = session.authenticated;
   document.getElementById('sign-out').hidden = !session.authenticated;
@@ -315,7 +284,7 @@ async function start() {
   if (session.signIn === 'oidc' && !session.authenticated) {
     const link = document.createElement('a');
     link.className = 'button primary';
-    link.href = '/auth/login?returnTo=/';
+    link.href = keyfob.loginUrl();
     link.textContent = 'Sign in';
     document.getElementById('connect').replaceChildren(link);
     return;
@@ -325,7 +294,7 @@ async function start() {
     ...providers.map((provider) => {
       const link = document.createElement('a');
       link.className = 'button primary';
-      link.href = `/auth/login?provider=${encodeURIComponent(provider.name)}&returnTo=/`;
+      link.href = keyfob.loginUrl({ provider: provider.name });
       link.textContent = `Connect ${session.authenticated ? 'another' : 'a'} car via ${provider.displayName}`;
       return link;
     }),
@@ -336,9 +305,9 @@ async function start() {
 }
 
 document.getElementById('sign-out').addEventListener('click', async () => {
-  const answer = await api('POST', '/auth/logout');
+  const answer = await attempt(() => keyfob.logout());
   // Signed in at an identity provider: end that session too (RP-initiated logout); it sends the browser back here.
-  window.location.assign(answer.data.endSessionUrl || '/');
+  window.location.assign(answer.endSessionUrl || '/');
 });
 
 start();

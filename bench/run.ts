@@ -6,13 +6,16 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { parseKeyRing } from '../src/config/key-ring-format.ts';
 import { memoizedSigner } from '../src/sessions/memoized-signer.ts';
+import { createDataKeys } from '../src/vault/data-keys.ts';
 import { createTokenVault } from '../src/vault/token-vault.ts';
 import { Browser } from '../test/helpers/browser.ts';
 import { freePort } from '../test/helpers/free-port.ts';
@@ -225,9 +228,14 @@ const vehicles = (await browser.request('GET', '/api/vehicles')).json.vehicles a
 const tesla = vehicles.find((vehicle) => vehicle.make === 'TESLA')?.id ?? '';
 const db = new pg.Client({ connectionString: databaseUrl });
 await db.connect();
-const vault = createTokenVault(parseKeyRing(keys).entries);
-const grantRow = (await db.query('SELECT id, access_token_enc FROM grants LIMIT 1')).rows[0];
-const accessToken = vault.decrypt(grantRow.access_token_enc, {
+const dataKeys = createDataKeys(createTokenVault(parseKeyRing(keys).entries));
+const grantRow = (
+  await db.query(
+    `SELECT g.id, g.user_id, g.access_token_enc, k.wrapped_key FROM grants g
+     JOIN user_data_keys k ON k.user_id = g.user_id LIMIT 1`,
+  )
+).rows[0];
+const accessToken = dataKeys.secretsOf(grantRow.user_id, grantRow.wrapped_key).decrypt(grantRow.access_token_enc, {
   table: 'grants',
   column: 'access_token_enc',
   rowId: grantRow.id,
@@ -277,6 +285,47 @@ for (const [name, target] of Object.entries(targets)) {
 }
 const cpuNote = `CPU per request: bare proxy ${cpuPerRequestMicros.bareProxy} µs, Keyfob ${cpuPerRequestMicros.keyfob} µs`;
 console.log(cpuNote);
+
+// --- tracing on: a second Keyfob, the same build and session, sending every span to a collector stand-in ---
+let spansReceived = 0;
+const collector = createServer((request, response) => {
+  request.on('data', () => undefined);
+  request.on('end', () => {
+    spansReceived++;
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+});
+await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+const tracedPort = await freePort();
+const traced = await spawnNode(
+  KEYFOB_COMMAND,
+  {
+    ...keyfobEnv,
+    PORT: String(tracedPort),
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+  },
+  false,
+);
+await waitForHealth(`http://127.0.0.1:${tracedPort}`);
+const tracedUrl = `http://127.0.0.1:${tracedPort}/api/vehicles/${tesla}/odometer`;
+await load(tracedUrl, targets.keyfob.headers, 3);
+const tracedCpuBefore = await cpuMicros(traced.child.pid);
+const tracedRun = await load(tracedUrl, targets.keyfob.headers, DURATION);
+const tracedCpu = Math.round(((await cpuMicros(traced.child.pid)) - tracedCpuBefore) / (tracedRun.rps * DURATION));
+traced.child.kill('SIGTERM');
+await new Promise((resolve) => setTimeout(resolve, 1500));
+collector.close();
+const tracing = {
+  offRps: measured.keyfob?.rps ?? 0,
+  onRps: tracedRun.rps,
+  offCpuMicros: cpuPerRequestMicros.keyfob ?? 0,
+  onCpuMicros: tracedCpu,
+  ratio: Math.round((tracedRun.rps / (measured.keyfob?.rps ?? 1)) * 100) / 100,
+  exportBatches: spansReceived,
+};
+console.log(
+  `tracing on: ${tracing.onRps} req/s (${Math.round(tracing.ratio * 100)}% of off), ${tracing.onCpuMicros} µs CPU per request (off ${tracing.offCpuMicros})`,
+);
 
 // --- several tabs: one user's dashboard open in TABS tabs, each polling the same vehicle as fast as it can ---
 const upstreamOdometerCalls = async () =>
@@ -335,6 +384,13 @@ console.log(
 // --- keep-alive over seeded grants: two instances of the job share the work ---
 const userId = randomUUID();
 await db.query(`INSERT INTO users (id, updated_at) VALUES ($1, now())`, [userId]);
+// Sealed as Keyfob seals them: under the user's own data key.
+const wrappedKey = dataKeys.generateWrapped(userId);
+await db.query(`INSERT INTO user_data_keys (user_id, kek_id, wrapped_key) VALUES ($1, 'bench', $2)`, [
+  userId,
+  wrappedKey,
+]);
+const secrets = dataKeys.secretsOf(userId, wrappedKey);
 let seeded = 0;
 while (seeded < KEEPALIVE_GRANTS) {
   const count = Math.min(20_000, KEEPALIVE_GRANTS - seeded);
@@ -349,8 +405,8 @@ while (seeded < KEEPALIVE_GRANTS) {
       const id = randomUUID();
       return [
         id,
-        vault.encrypt(pair.access_token, { table: 'grants', column: 'access_token_enc', rowId: id }),
-        vault.encrypt(pair.refresh_token, { table: 'grants', column: 'refresh_token_enc', rowId: id }),
+        secrets.encrypt(pair.access_token, { table: 'grants', column: 'access_token_enc', rowId: id }),
+        secrets.encrypt(pair.refresh_token, { table: 'grants', column: 'refresh_token_enc', rowId: id }),
       ];
     });
     await db.query(
@@ -467,6 +523,8 @@ const results = {
   tabs,
   /** @fastify/session's own work for one request that changes nothing (see measureSessionCost). */
   sessionCost,
+  /** The same Keyfob with OpenTelemetry tracing on (every span exported) against off. */
+  tracing,
   /** Rotation on `users` users: every secret re-encrypted (before data keys) against data keys re-wrapped (now). */
   keyRotation,
 };
@@ -483,6 +541,7 @@ const table = [
   `Refresh storm: ${refreshStorm.ok}/${STORM} answered 200 with ${refreshStorm.refreshCalls} refresh call(s) in ${stormMs} ms.`,
   `Keep-alive: ${keepalive.refreshed} of ${keepalive.grants} seeded grants refreshed by ${keepalive.instances} instances in ${keepalive.seconds} s (${keepalive.perSecond}/s), ${keepalive.refreshedTwice} refreshed twice.`,
   `Several tabs: ${TABS} tabs of one user polling one vehicle got ${tabs.requestsServed} answers from ${tabs.upstreamCalls} upstream calls (${tabs.callsSavedPercent}% of the calls saved).`,
+  `Tracing (OpenTelemetry, every request's spans exported): ${tracing.onRps} req/s against ${tracing.offRps} off (${Math.round(tracing.ratio * 100)}%), ${tracing.onCpuMicros} µs of CPU per request against ${tracing.offCpuMicros}.`,
   `Key rotation, ${keyRotation.users.toLocaleString('en')} users with ${keyRotation.connectionsPerUser} connections each: re-encrypting all ${keyRotation.secrets.toLocaleString('en')} secrets (what rotating cost before data keys) ${keyRotation.reencryptAllSeconds} s; re-wrapping ${keyRotation.rewrapped.toLocaleString('en')} data keys (\`npm run rotate-keys\` now) ${keyRotation.rewrapSeconds} s, ${Math.round(keyRotation.ratio * 100)}% of it.`,
   `@fastify/session: ${sessionCost.microsPerRequest} µs of CPU per request to build and check a loaded, unchanged session (in process, ${sessionCost.iterations} times).`,
   `(${results.machine.cpus} cores, ${results.machine.cpu}, Node ${results.machine.node}, ${CONNECTIONS} connections, ${DURATION} s per target, ${results.date.slice(0, 10)}.)`,

@@ -25,6 +25,7 @@ import providers from './plugins/app/providers.ts';
 import rateLimit from './plugins/app/rate-limits.ts';
 import services from './plugins/app/services.ts';
 import session from './plugins/app/session.ts';
+import tracing from './plugins/app/tracing.ts';
 import vault from './plugins/app/vault.ts';
 import webhooks from './plugins/app/webhooks.ts';
 import configPlugin from './plugins/external/config.ts';
@@ -49,6 +50,7 @@ export default async function keyfob(app: FastifyInstance, options: KeyfobOption
   installRequestLog(app);
   await app.register(configPlugin, { config: options.config });
   await app.register(metrics);
+  await app.register(tracing);
   await app.register(prisma, options.database);
   await app.register(redis);
   await app.register(vault);

@@ -15,6 +15,7 @@ import type { GrantTokens } from '../repositories/grants.ts';
 import type { OwnedVehicle } from '../repositories/vehicles.ts';
 import type { AccessTokens, RefreshLog } from '../tokens/access-tokens.ts';
 import type { AppTokens } from '../tokens/app-tokens.ts';
+import { type TraceScope, traceOf } from '../tracing/trace-scope.ts';
 import { coalescingKey, type GetCoalescer } from './coalesce-gets.ts';
 import { FORWARDED_REQUEST_HEADERS, isReturnedHeader } from './header-policy.ts';
 
@@ -33,6 +34,7 @@ function credentialsFor(
   accessTokens: AccessTokens,
   appTokens: AppTokens,
   log: RefreshLog,
+  trace: TraceScope,
 ): Credentials {
   if ((route.credentials === 'application' || vehicle.connectionKind === 'fleet') && provider.appTokens) {
     const request = provider.appTokens.request;
@@ -46,8 +48,8 @@ function credentialsFor(
     };
   }
   return {
-    token: () => accessTokens.forGrant(vehicle.grantId, { current: grant, log }),
-    renew: (refused) => accessTokens.forGrant(vehicle.grantId, { staleToken: refused, log }),
+    token: () => accessTokens.forGrant(vehicle.grantId, { current: grant, log, trace }),
+    renew: (refused) => accessTokens.forGrant(vehicle.grantId, { staleToken: refused, log, trace }),
     extraHeaders: {},
   };
 }
@@ -89,24 +91,46 @@ export async function forward(options: {
     options.accessTokens,
     options.appTokens,
     request.log,
+    traceOf(request),
   );
+  const upstreamMethod = route.upstreamMethod ?? route.method;
   const send = async (token: string) => {
     const started = performance.now();
     let outcome = 'unreachable';
+    // The route's template, never the upstream URL: that names the provider's vehicle id, or the VIN.
+    const span = traceOf(request).child(
+      'upstream.call',
+      {
+        'keyfob.provider': options.provider.name,
+        'http.request.method': upstreamMethod,
+        'keyfob.route': route.path,
+        'server.address': new URL(url).hostname,
+      },
+      'client',
+    );
+    const traceparent = span.traceparent();
     try {
       const answer = await callUpstream({
-        method: route.upstreamMethod ?? route.method,
+        method: upstreamMethod,
         url,
-        headers: { ...headers, ...credentials.extraHeaders, authorization: `Bearer ${token}` },
+        headers: {
+          ...headers,
+          ...credentials.extraHeaders,
+          authorization: `Bearer ${token}`,
+          ...(traceparent ? { traceparent } : {}),
+        },
         body,
         timeoutMs: options.timeoutMs,
       });
       outcome = String(answer.status);
+      span.set({ 'http.response.status_code': answer.status });
       return answer;
     } catch (error) {
       if (error instanceof KeyfobError && error.statusCode === 504) outcome = 'timeout';
+      span.end(error);
       throw error;
     } finally {
+      if (outcome !== 'unreachable' && outcome !== 'timeout') span.end();
       options.observeUpstream?.(outcome, (performance.now() - started) / 1000);
     }
   };

@@ -23,6 +23,7 @@ import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
 import { type OAuthFailure, oauthFailureError } from '../providers/oauth-failure.ts';
 import type { ProviderAdapter, TokenSet } from '../providers/provider-adapter.ts';
 import type { GrantRepository, GrantTokens } from '../repositories/grants.ts';
+import { NO_TRACE, type TracedSpan, type TraceScope } from '../tracing/trace-scope.ts';
 import { type LeaseWaits, nextPollMs } from './lease-waits.ts';
 
 const REFRESH_MARGIN_MS = 60_000;
@@ -182,8 +183,38 @@ export function createAccessTokens(deps: {
     provider: string,
     staleToken: string | undefined,
     log: RefreshLog,
+    scope: TraceScope,
+  ): Promise<string> {
+    const span = scope.child('token.refresh', { 'keyfob.provider': provider });
+    try {
+      const token = await refreshReporting(grantId, provider, staleToken, log, span);
+      span.end();
+      return token;
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
+  }
+
+  /** A refresh, its outcome told to the span (never a token): refreshed, another instance's, or the failure. */
+  async function refreshReporting(
+    grantId: string,
+    provider: string,
+    staleToken: string | undefined,
+    log: RefreshLog,
+    span: TracedSpan,
   ): Promise<string> {
     const outcome = await refreshOnce(grantId, (current) => !usable(current, staleToken), log);
+    span.set({
+      'keyfob.refresh.outcome':
+        outcome === 'held_elsewhere'
+          ? 'held_elsewhere'
+          : 'token' in outcome
+            ? outcome.refreshed
+              ? 'refreshed'
+              : 'reused_other_instance'
+            : outcome.failure,
+    });
     // Requests wait for a lease held elsewhere, so this is only for the type: never a silent success.
     if (outcome === 'held_elsewhere') throw leaseWaitTimedOut();
     if ('token' in outcome) return outcome.token;
@@ -200,7 +231,7 @@ export function createAccessTokens(deps: {
    */
   async function forGrant(
     grantId: string,
-    options: { staleToken?: string; current?: GrantTokens; log?: RefreshLog } = {},
+    options: { staleToken?: string; current?: GrantTokens; log?: RefreshLog; trace?: TraceScope } = {},
   ): Promise<string> {
     const grant = options.current ?? (await deps.grants.findTokens(grantId));
     if (!grant) throw reauthRequired('/auth/login');
@@ -211,9 +242,13 @@ export function createAccessTokens(deps: {
     coolingDown.delete(grantId);
     let flight = inFlight.get(grantId);
     if (!flight) {
-      flight = refresh(grantId, grant.provider, options.staleToken, options.log ?? deps.log).finally(() =>
-        inFlight.delete(grantId),
-      );
+      flight = refresh(
+        grantId,
+        grant.provider,
+        options.staleToken,
+        options.log ?? deps.log,
+        options.trace ?? NO_TRACE,
+      ).finally(() => inFlight.delete(grantId));
       inFlight.set(grantId, flight);
     }
     return flight;

@@ -20,6 +20,7 @@ import { memoizedSigner } from '../../sessions/memoized-signer.ts';
 import { createMemorySessionStore } from '../../sessions/memory-session-store.ts';
 import { createRedisSessionStore } from '../../sessions/redis-session-store.ts';
 import { sessionEndsAt, sessionTimeouts } from '../../sessions/session-timeouts.ts';
+import { type TracedSpan, traceOf } from '../../tracing/trace-scope.ts';
 
 const sessionCookieName = (secure: boolean) => (secure ? '__Host-keyfob' : 'keyfob');
 
@@ -54,6 +55,7 @@ export default fp(
     const idleMs = config.session.idleTimeoutSeconds * 1000;
     const absoluteMs = config.session.absoluteTimeoutSeconds * 1000;
     const loaded = new WeakSet<object>();
+    const sessionReads = new WeakMap<object, TracedSpan>();
     const timeouts = sessionTimeouts({ idleMs, absoluteMs, loaded });
     const cookieName = sessionCookieName(config.secureCookies);
     const cookieAttributes = { httpOnly: true, sameSite: 'lax', path: '/', secure: config.secureCookies } as const;
@@ -76,7 +78,20 @@ export default fp(
       rolling: false,
     };
     app.decorate('useSessions', async (area: FastifyInstance) => {
+      // Traced, the session read is a span of its own: a slow Redis shows there, not as a slow provider.
+      if (app.tracing.enabled) {
+        area.addHook('onRequest', (request, _reply, done) => {
+          sessionReads.set(request, traceOf(request).child('session.read'));
+          done();
+        });
+      }
       await area.register(fastifySession, options);
+      if (app.tracing.enabled) {
+        area.addHook('onRequest', (request, _reply, done) => {
+          sessionReads.get(request)?.end();
+          done();
+        });
+      }
     });
     app.decorate('sessions', {
       cookieName,
@@ -95,5 +110,5 @@ export default fp(
       },
     });
   },
-  { name: 'session', dependencies: ['config', 'redis', 'cache'] },
+  { name: 'session', dependencies: ['config', 'redis', 'cache', 'tracing'] },
 );

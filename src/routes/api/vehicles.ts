@@ -18,6 +18,7 @@ import { assertScopes, requiredScopes } from '../../proxy/check-scopes.ts';
 import { createGetCoalescer } from '../../proxy/coalesce-gets.ts';
 import { forward } from '../../proxy/forward.ts';
 import type { OwnedVehicle } from '../../repositories/vehicles.ts';
+import { traceOf } from '../../tracing/trace-scope.ts';
 import { browserVehicles, vehicleListSchema } from '../auth/session.ts';
 import { assertReachable, vehicleParams as params, reachOf, vehicleInReach } from './vehicle-reach.ts';
 
@@ -124,7 +125,11 @@ export default async function vehicleRoutes(app: FastifyInstance) {
     }
     assertReachable(vehicle);
     const adapter = app.providerFor(vehicle.provider);
-    const token = await app.accessTokens.forGrant(vehicle.grantId, { current: grant, log: request.log });
+    const token = await app.accessTokens.forGrant(vehicle.grantId, {
+      current: grant,
+      log: request.log,
+      trace: traceOf(request),
+    });
     // The refresh token as stored now: a refresh a moment ago may have rotated the one read with the vehicle.
     const current = await app.repos.grants.findTokens(vehicle.grantId);
     await adapter.disconnect({

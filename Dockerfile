@@ -13,6 +13,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY prisma ./prisma
+# Where the erasure ledger's volume is mounted (ERASURE_LEDGER_DIR; see docker-compose.yml): owned by the user
+# Keyfob runs as, so a fresh named volume mounted here is writable.
+RUN mkdir -p /var/lib/keyfob/erasure-ledger && chown -R node:node /var/lib/keyfob
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

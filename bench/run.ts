@@ -5,11 +5,13 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -202,6 +204,7 @@ const keyfobEnv = {
   REDIS_URL: process.env.REDIS_URL,
   SESSION_SECRET: randomBytes(32).toString('base64url'),
   TOKEN_ENCRYPTION_KEYS: keys,
+  ERASURE_LEDGER_DIR: mkdtempSync(join(tmpdir(), 'keyfob-bench-ledger-')),
   PROVIDERS: 'smartcar',
   SMARTCAR_CLIENT_ID: clientId,
   SMARTCAR_CLIENT_SECRET: clientSecret,

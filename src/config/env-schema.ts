@@ -230,6 +230,12 @@ const CORE_ENV = {
     Type.String({ minLength: 1, description: 'an http(s) URL of an OTLP/HTTP collector; tracing is off without it' }),
   ),
   OTEL_SERVICE_NAME: Type.String({ default: 'keyfob', minLength: 1, description: "the traces' service name" }),
+  OTEL_TRACES_SAMPLE_RATIO: Type.Number({
+    default: 1,
+    minimum: 0,
+    maximum: 1,
+    description: 'the share of requests traced, 0 to 1 (a request continuing a sampled browser trace is traced)',
+  }),
   OTEL_PROPAGATE_UPSTREAM: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',
     description: 'true: send `traceparent` to providers and data services (a provider need not learn our trace ids)',

@@ -65,7 +65,7 @@ export interface CoreConfig {
   /** Readable (pino-pretty) log lines instead of JSON. */
   logPretty: boolean;
   /** OpenTelemetry tracing, when an OTLP endpoint is set. */
-  tracing: { endpoint: string; serviceName: string; propagateUpstream: boolean } | null;
+  tracing: { endpoint: string; serviceName: string; propagateUpstream: boolean; sampleRatio: number } | null;
   logLevel: Env['LOG_LEVEL'];
   sandbox: {
     port: number;
@@ -313,6 +313,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
             endpoint: parsed.OTEL_EXPORTER_OTLP_ENDPOINT,
             serviceName: parsed.OTEL_SERVICE_NAME,
             propagateUpstream: parsed.OTEL_PROPAGATE_UPSTREAM === 'true',
+            sampleRatio: parsed.OTEL_TRACES_SAMPLE_RATIO,
           }
         : null,
       logLevel: parsed.LOG_LEVEL,

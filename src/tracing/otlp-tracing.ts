@@ -23,7 +23,12 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import type { TracedSpan, Tracing } from './trace-scope.ts';
 
 function errorCode(error: unknown): string {
@@ -32,12 +37,15 @@ function errorCode(error: unknown): string {
 }
 
 export function createOtlpTracing(
-  settings: { endpoint: string; serviceName: string; propagateUpstream: boolean },
+  settings: { endpoint: string; serviceName: string; propagateUpstream: boolean; sampleRatio: number },
   options: { exportDelayMs?: number } = {},
 ): Tracing {
   const exporter = new OTLPTraceExporter({ url: `${settings.endpoint.replace(/\/$/, '')}/v1/traces` });
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
+    // Head sampling: a request outside the ratio gets non-recording spans (next to no cost) unless its caller's
+    // trace was sampled already.
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) }),
     spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: options.exportDelayMs ?? 1000 })],
   });
   const tracer = provider.getTracer('keyfob');

@@ -257,10 +257,22 @@ test('OPENAPI_PUBLIC, LOG_PRETTY and OTEL_*: off in production unless asked for;
     endpoint: 'http://collector:4318',
     serviceName: 'keyfob',
     propagateUpstream: false,
+    sampleRatio: 1,
   });
   const development = (await loadConfig({ DATA_DIR: dir })).config;
   assert.equal(development.openApiPublic, true, 'served outside production');
   assert.equal(development.logPretty, process.stdout.isTTY === true, 'auto: readable on a terminal only');
-  const bad = await problemsOf({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' });
+  const sampled = await loadConfig({
+    DATA_DIR: dir,
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+    OTEL_TRACES_SAMPLE_RATIO: '0.25',
+  });
+  assert.equal(sampled.config.tracing?.sampleRatio, 0.25);
+  const bad = await problemsOf({
+    DATA_DIR: dir,
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
+    OTEL_TRACES_SAMPLE_RATIO: '2',
+  });
   assert.ok(bad.OTEL_EXPORTER_OTLP_ENDPOINT, 'an endpoint that is not an http(s) URL is refused');
+  assert.ok(bad.OTEL_TRACES_SAMPLE_RATIO, 'a ratio above 1 is refused');
 });

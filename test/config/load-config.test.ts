@@ -15,6 +15,17 @@ async function tempDir(t: { after(fn: () => Promise<void>): void }) {
   return dir;
 }
 
+/** What production requires besides its providers. */
+const productionBasics = (dir: string) => ({
+  NODE_ENV: 'production',
+  DATA_DIR: dir,
+  DATABASE_URL: 'postgres://db/keyfob',
+  REDIS_URL: 'redis://cache',
+  SESSION_SECRET: 'x'.repeat(32),
+  TOKEN_ENCRYPTION_KEYS: `k1:${key()}`,
+  ERASURE_LEDGER_DIR: dir,
+});
+
 async function problemsOf(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
   try {
     await loadConfig(env);
@@ -78,13 +89,7 @@ test('a leftover PROVIDER is refused with a message that names PROVIDERS', async
 test('PROVIDERS: each enabled provider needs its credentials in production; outside it, none means the sandbox', async (t) => {
   const dir = await tempDir(t);
   const production = await problemsOf({
-    NODE_ENV: 'production',
-    DATA_DIR: dir,
-    DATABASE_URL: 'postgres://db/keyfob',
-    REDIS_URL: 'redis://cache',
-    SESSION_SECRET: 'x'.repeat(32),
-    TOKEN_ENCRYPTION_KEYS: `k1:${key()}`,
-    ERASURE_LEDGER_DIR: dir,
+    ...productionBasics(dir),
     PROVIDERS: 'smartcar,highmobility',
     SMARTCAR_CLIENT_ID: 'id',
     SMARTCAR_CLIENT_SECRET: 'secret',
@@ -228,13 +233,7 @@ test('machine clients: never none or an HMAC, an audience with the issuer; scope
 test('OPENAPI_PUBLIC, LOG_PRETTY and OTEL_*: off in production unless asked for; tracing only with an endpoint', async (t) => {
   const dir = await tempDir(t);
   const production = {
-    NODE_ENV: 'production',
-    DATA_DIR: dir,
-    DATABASE_URL: 'postgres://db/keyfob',
-    REDIS_URL: 'redis://cache',
-    SESSION_SECRET: 'x'.repeat(32),
-    TOKEN_ENCRYPTION_KEYS: `k1:${key()}`,
-    ERASURE_LEDGER_DIR: dir,
+    ...productionBasics(dir),
     PROVIDERS: 'smartcar',
     SMARTCAR_CLIENT_ID: 'id',
     SMARTCAR_CLIENT_SECRET: 'secret',

@@ -4,7 +4,7 @@
  * with the fleet token; a removed one stops being served. The command never prints a whole VIN.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,44 +15,28 @@ import { ALEX_ACCOUNT } from '../helpers/connected.ts';
 import { externalSandbox } from '../helpers/external-sandbox.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { type KeyfobUnderTest, startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
+import { runCommand } from '../helpers/run-command.ts';
 
 const TESLA_VIN = '5YJ3E1EA7NF123456';
 const BMW_VIN = 'WBA5R1C05LFH98765';
 
-/** Runs the command in its own process, without blocking this one: the sandbox it calls lives here. */
-function fleet(
+/** The command's JSON rows; its output never holds a whole VIN. */
+async function fleet(
   keyfob: KeyfobUnderTest,
   env: NodeJS.ProcessEnv,
   args: string[],
 ): Promise<{ status: number; stderr: string; rows: Array<{ vin: string; status: string; user: string | null }> }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/fleet.ts', ...args, '--json'],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          NODE_ENV: 'test',
-          LOG_LEVEL: 'warn',
-          DATA_DIR: keyfob.config.dataDir,
-          DATABASE_URL: keyfob.database.databaseUrl,
-          REDIS_URL: process.env.REDIS_URL,
-          ...env,
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        assert.ok(!`${stdout}${stderr}`.includes(TESLA_VIN), 'no whole VIN in the output');
-        const rows = stdout
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as { vin: string; status: string; user: string | null });
-        resolve({ status: error ? Number(error.code ?? 1) : 0, stderr, rows });
-      },
-    );
+  const { status, stdout, stderr } = await runCommand(keyfob, 'fleet', [...args, '--json'], {
+    REDIS_URL: process.env.REDIS_URL,
+    ...env,
   });
+  assert.ok(!`${stdout}${stderr}`.includes(TESLA_VIN), 'no whole VIN in the output');
+  const rows = stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { vin: string; status: string; user: string | null });
+  return { status, stderr, rows };
 }
 
 async function operatorSetup(t: TestContext, byAssertion: boolean) {

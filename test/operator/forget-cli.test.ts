@@ -5,37 +5,20 @@
  * usage; an unknown user is named as such.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { pseudonymOf } from '../../src/erasure/pseudonym.ts';
 import { ALEX_ACCOUNT, connectedBrowser } from '../helpers/connected.ts';
 import { type KeyfobUnderTest, startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
+import { runCommand } from '../helpers/run-command.ts';
 
-function forget(keyfob: KeyfobUnderTest, args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/forget.ts', ...args],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          NODE_ENV: 'test',
-          LOG_LEVEL: 'warn',
-          DATA_DIR: keyfob.config.dataDir,
-          PUBLIC_URL: keyfob.config.publicUrl,
-          DATABASE_URL: keyfob.database.databaseUrl,
-          REDIS_URL: process.env.REDIS_URL,
-          // The sandbox the serving Keyfob started: the command disconnects the cars there.
-          SANDBOX_PORT: new URL(keyfob.sandbox?.url ?? '').port,
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
+const forget = (keyfob: KeyfobUnderTest, args: string[]) =>
+  runCommand(keyfob, 'forget', args, {
+    PUBLIC_URL: keyfob.config.publicUrl,
+    REDIS_URL: process.env.REDIS_URL,
+    // The sandbox the serving Keyfob started: the command disconnects the cars there.
+    SANDBOX_PORT: new URL(keyfob.sandbox?.url ?? '').port,
   });
-}
 
 test('npm run forget erases a user beside a serving Keyfob; refuses bad input', async (t) => {
   if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {

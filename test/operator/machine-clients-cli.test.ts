@@ -3,32 +3,13 @@
  * revokes; bad input is refused with the usage, and an unknown user or vehicle is refused by name.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { ALEX_ACCOUNT, connectedBrowser } from '../helpers/connected.ts';
 import { type KeyfobUnderTest, startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
+import { runCommand } from '../helpers/run-command.ts';
 
-function run(keyfob: KeyfobUnderTest, args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/machine-clients.ts', ...args],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          NODE_ENV: 'test',
-          LOG_LEVEL: 'warn',
-          DATA_DIR: keyfob.config.dataDir,
-          DATABASE_URL: keyfob.database.databaseUrl,
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = (keyfob: KeyfobUnderTest, args: string[]) => runCommand(keyfob, 'machine-clients', args);
 
 test('npm run machine-clients grants, lists and revokes; refuses bad input', async (t) => {
   const keyfob = await startKeyfobUnderTest(t);

@@ -52,6 +52,6 @@ export function errorResponses(...statuses: number[]): Record<number, object> {
 }
 
 /** What every `/api` route can answer besides its own: the checks in routes/api/index.ts and the dependencies. */
-export const API_ERRORS = [400, 401, 403, 404, 429, 500, 502, 503, 504] as const;
+export const API_ERRORS = [400, 401, 403, 404, 413, 429, 500, 502, 503, 504] as const;
 /** What every `/auth` route can answer besides its own. */
-export const AUTH_ERRORS = [400, 403, 429, 500, 503] as const;
+export const AUTH_ERRORS = [400, 403, 413, 429, 500, 503] as const;

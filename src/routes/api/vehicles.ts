@@ -41,20 +41,21 @@ const RELAYED_ERROR = {
     { $ref: 'KeyfobError#' },
     {
       type: 'object',
-      required: ['type'],
-      properties: { type: { type: 'string' }, code: { type: ['string', 'null'] }, description: { type: 'string' } },
+      description: "the provider's error body: Smartcar v2 `{ type, code, description }`, v3 `{ errors: [...] }`",
       additionalProperties: true,
     },
   ],
 } as const;
+const PROVIDER_DATA = {
+  type: 'object',
+  description: "the vehicle's data in Smartcar's v2 shape, or a command's `{ status }`",
+  additionalProperties: true,
+} as const;
 const PROXIED_RESPONSES = {
-  200: {
-    type: 'object',
-    description: "the vehicle's data in Smartcar's v2 shape, or a command's `{ status }`",
-    additionalProperties: true,
-  },
+  200: PROVIDER_DATA,
+  202: { ...PROVIDER_DATA, description: 'the provider accepted the command and carries it out later' },
   ...Object.fromEntries(
-    [400, 401, 403, 404, 408, 409, 422, 429, 500, 501, 502, 503, 504].map((status) => [status, RELAYED_ERROR]),
+    [400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 501, 502, 503, 504].map((status) => [status, RELAYED_ERROR]),
   ),
 };
 

@@ -33,14 +33,13 @@ async function disconnectAtProvider(app: FastifyInstance, vehicle: OwnedVehicle)
   if (vehicle.grantStatus !== 'active') return `not_needed_${vehicle.grantStatus}`;
   try {
     const adapter = app.providerFor(vehicle.provider);
+    // The key the provider addresses the vehicle by: its own id, or (High Mobility) the VIN.
+    const vehicleKey =
+      adapter.vehicleKey === 'providerVehicleId' ? vehicle.providerVehicleId : app.repos.vehicles.revealVin(vehicle);
+    if (!vehicleKey) return 'failed_no_vin_on_record';
     const token = await app.accessTokens.forGrant(vehicle.grantId, { log: app.log });
     const current = await app.repos.grants.findTokens(vehicle.grantId);
-    const vin = adapter.vehicleKey === 'providerVehicleId' ? null : app.repos.vehicles.revealVin(vehicle);
-    await adapter.disconnect({
-      accessToken: token,
-      refreshToken: current?.refreshToken ?? null,
-      vehicleKey: vin ?? vehicle.providerVehicleId,
-    });
+    await adapter.disconnect({ accessToken: token, refreshToken: current?.refreshToken ?? null, vehicleKey });
     return 'disconnected';
   } catch (error) {
     // Only the kind of failure: a provider's error text could name the vehicle.

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { pseudonymOf } from '../../src/erasure/pseudonym.ts';
 import { Browser } from '../helpers/browser.ts';
 import { connectedKeyfob, sandboxCalls } from '../helpers/connected.ts';
+import { HM_CARS } from '../helpers/highmobility.ts';
 import { cluster } from '../helpers/keyfob-cluster.ts';
 
 const USER_TABLES = ['users', 'identities', 'grants', 'vehicles', 'user_data_keys', 'oidc_sessions', 'machine_access'];
@@ -67,16 +68,20 @@ test('erasure with two instances: both refuse the session at once, connections d
 
 test('erasure in one instance, whatever the stores: the session ends, the cars are disconnected, the rows go', async (t) => {
   const { keyfob, browser, session } = await connectedKeyfob(t);
+  // A car at High Mobility too, which addresses it by VIN and ends the consent by revoking the refresh token.
+  await browser.connectHighMobility({ vehicle: HM_CARS.alexRav4 });
   const userId = session.user.id as string;
   const before = await sandboxCalls(keyfob);
   const erased = await browser.request('DELETE', '/api/account');
   assert.equal(erased.status, 200, erased.text);
-  assert.ok(erased.json.disconnections.length >= 2);
+  const outcomes = erased.json.disconnections as Array<{ provider: string; outcome: string }>;
+  assert.ok(outcomes.length >= 3 && outcomes.every((entry) => entry.outcome === 'disconnected'), erased.text);
   const after = await sandboxCalls(keyfob);
   assert.equal(
     (after['api.DELETE /application'] ?? 0) - (before['api.DELETE /application'] ?? 0),
-    erased.json.disconnections.length,
+    outcomes.filter((entry) => entry.provider === 'smartcar').length,
   );
+  assert.equal((after['highmobility.revoke'] ?? 0) - (before['highmobility.revoke'] ?? 0), 1);
   const again = new Browser(keyfob.url);
   for (const [name, value] of browser.cookies) again.cookies.set(name, value);
   assert.equal((await again.request('GET', '/api/vehicles')).status, 401);

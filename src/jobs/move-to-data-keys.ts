@@ -12,7 +12,7 @@
 import type { Database } from '../db/prisma-client.ts';
 import type { DataKeys } from '../vault/data-keys.ts';
 import type { VaultSlot } from '../vault/token-vault.ts';
-import { inBatches } from './in-batches.ts';
+import { inBatches, resealBatch } from './in-batches.ts';
 
 interface SealedRow {
   id: string;
@@ -95,6 +95,7 @@ export const USER_SECRET_COLUMNS: readonly UserSecretColumn[] = [
 export interface MoveReport {
   dataKeysMade: number;
   moved: Record<string, number>;
+  movedTotal: number;
   /** Values of users still under the ring (rows locked on every pass); 0 means the move is complete. */
   remaining: number;
 }
@@ -113,26 +114,19 @@ export async function moveToDataKeys(options: {
   const dataKeysMade = await makeMissingDataKeys(db, dataKeys, options.kekId, batchSize);
   const moved: Record<string, number> = {};
   for (const column of USER_SECRET_COLUMNS) {
-    let after = column.start;
     moved[column.name] = await inBatches({
-      batch: () =>
-        db.$transaction(async (tx) => {
-          const rows = await tx.$queryRawUnsafe<SealedRow[]>(column.select, batchSize, after);
-          // The end of a pass: the next one starts over, for rows a write had locked.
-          after = rows.at(-1)?.id ?? column.start;
-          if (rows.length === 0) return 0;
-          const values = rows.map((row) => {
-            const secrets = dataKeys.secretsOf(row.user_id, row.wrapped_key);
-            const slot = column.slot(row);
-            return secrets.encrypt(secrets.decrypt(row.value, slot), slot);
-          });
-          await tx.$executeRawUnsafe(
-            column.update,
-            rows.map((row) => row.id),
-            values,
-          );
-          return rows.length;
-        }),
+      batch: resealBatch<SealedRow>({
+        db,
+        batchSize,
+        select: column.select,
+        update: column.update,
+        reseal: (row) => {
+          const secrets = dataKeys.secretsOf(row.user_id, row.wrapped_key);
+          const slot = column.slot(row);
+          return secrets.encrypt(secrets.decrypt(row.value, slot), slot);
+        },
+      }),
+      start: column.start,
       left: () => countUnderRing(db, column),
       onBatch: (count) => options.onBatch?.(column.name, count),
       maxIdlePasses: options.maxIdlePasses ?? 50,
@@ -141,7 +135,8 @@ export async function moveToDataKeys(options: {
   }
   let remaining = 0;
   for (const column of USER_SECRET_COLUMNS) remaining += await countUnderRing(db, column);
-  return { dataKeysMade, moved, remaining };
+  const movedTotal = Object.values(moved).reduce((sum, count) => sum + count, 0);
+  return { dataKeysMade, moved, movedTotal, remaining };
 }
 
 async function makeMissingDataKeys(db: Database, dataKeys: DataKeys, kekId: string, batchSize: number) {

@@ -15,7 +15,7 @@
 import type { Database } from '../db/prisma-client.ts';
 import type { DataKeys } from '../vault/data-keys.ts';
 import type { TokenVault } from '../vault/token-vault.ts';
-import { inBatches } from './in-batches.ts';
+import { inBatches, resealBatch } from './in-batches.ts';
 import { moveToDataKeys } from './move-to-data-keys.ts';
 
 /** Secrets of no user, sealed under the ring itself: re-encrypted value by value (there are few). */
@@ -65,26 +65,20 @@ export async function rotateKeys(options: {
       SELECT count(*) AS count FROM user_data_keys WHERE kek_id <> ${kekId}`;
     return Number(row?.count ?? 0);
   };
-  // Each pass walks the keys once in user order (a cursor, not a scan from the start per batch); a pass that ends
-  // starts over for rows a write had locked.
   const firstUuid = '00000000-0000-0000-0000-000000000000';
-  let afterUser = firstUuid;
   const rewrapped = await inBatches({
-    batch: () =>
-      db.$transaction(async (tx) => {
-        const rows = await tx.$queryRaw<Array<{ user_id: string; wrapped_key: string }>>`
-          SELECT user_id::text AS user_id, wrapped_key FROM user_data_keys
-          WHERE kek_id <> ${kekId} AND user_id > ${afterUser}::uuid
-          ORDER BY user_id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`;
-        afterUser = rows.at(-1)?.user_id ?? firstUuid;
-        if (rows.length === 0) return 0;
-        await tx.$executeRaw`
-          UPDATE user_data_keys k SET wrapped_key = u.wrapped, kek_id = ${kekId}, rewrapped_at = now()
-          FROM unnest(${rows.map((row) => row.user_id)}::uuid[],
-                      ${rows.map((row) => dataKeys.rewrap(row.user_id, row.wrapped_key))}::text[]) AS u(id, wrapped)
-          WHERE k.user_id = u.id`;
-        return rows.length;
-      }),
+    batch: resealBatch<{ id: string; value: string }>({
+      db,
+      batchSize,
+      select: `SELECT user_id::text AS id, wrapped_key AS value FROM user_data_keys
+               WHERE user_id > $2::uuid AND kek_id <> $3 ORDER BY user_id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      selectParams: [kekId],
+      update: `UPDATE user_data_keys k SET wrapped_key = u.wrapped, kek_id = $3, rewrapped_at = now()
+               FROM unnest($1::text[], $2::text[]) AS u(id, wrapped) WHERE k.user_id = u.id::uuid`,
+      updateParams: [kekId],
+      reseal: (row) => dataKeys.rewrap(row.id, row.value),
+    }),
+    start: firstUuid,
     left: wrappedElsewhere,
     onBatch: (count) => options.onBatch?.('user_data_keys.wrapped_key', count),
     maxIdlePasses,
@@ -101,32 +95,22 @@ export async function rotateKeys(options: {
   };
   for (const { table, column, key, keyType, start } of RING_COLUMNS) {
     const name = `${table}.${column}`;
-    let after: string = start;
     reencrypted[name] = await inBatches({
-      batch: () =>
-        db.$transaction(async (tx) => {
-          const rows = await tx.$queryRawUnsafe<Array<{ id: string; value: string }>>(
-            `SELECT ${key}::text AS id, ${column} AS value FROM ${table}
-             WHERE ${column} LIKE 'kv1.%' AND ${column} NOT LIKE $1 AND ${key} > $3::${keyType}
-             ORDER BY ${key} LIMIT $2 FOR UPDATE SKIP LOCKED`,
-            current,
-            batchSize,
-            after,
-          );
-          after = rows.at(-1)?.id ?? start;
-          if (rows.length === 0) return 0;
-          const values = rows.map((row) => {
-            const slot = { table, column, rowId: row.id };
-            return vault.encrypt(vault.decrypt(row.value, slot), slot);
-          });
-          await tx.$executeRawUnsafe(
-            `UPDATE ${table} t SET ${column} = u.value FROM unnest($1::text[], $2::text[]) AS u(id, value)
-             WHERE t.${key} = u.id::${keyType}`,
-            rows.map((row) => row.id),
-            values,
-          );
-          return rows.length;
-        }),
+      batch: resealBatch<{ id: string; value: string }>({
+        db,
+        batchSize,
+        select: `SELECT ${key}::text AS id, ${column} AS value FROM ${table}
+                 WHERE ${key} > $2::${keyType} AND ${column} LIKE 'kv1.%' AND ${column} NOT LIKE $3
+                 ORDER BY ${key} LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        selectParams: [current],
+        update: `UPDATE ${table} t SET ${column} = u.value FROM unnest($1::text[], $2::text[]) AS u(id, value)
+                 WHERE t.${key} = u.id::${keyType}`,
+        reseal: (row) => {
+          const slot = { table, column, rowId: row.id };
+          return vault.encrypt(vault.decrypt(row.value, slot), slot);
+        },
+      }),
+      start,
       left: notCurrent(table, column),
       onBatch: (count) => options.onBatch?.(name, count),
       maxIdlePasses,
@@ -136,7 +120,7 @@ export async function rotateKeys(options: {
   let remaining = move.remaining + (await wrappedElsewhere());
   for (const { table, column } of RING_COLUMNS) remaining += await notCurrent(table, column)();
   return {
-    moved: Object.values(move.moved).reduce((sum, count) => sum + count, 0),
+    moved: move.movedTotal,
     rewrapped,
     reencrypted,
     remaining,

@@ -31,9 +31,8 @@ export default fp(
         signal: stop.signal,
       })
         .then((report) => {
-          const moved = Object.values(report.moved).reduce((sum, count) => sum + count, 0);
-          if (moved > 0 || report.dataKeysMade > 0 || report.remaining > 0) {
-            app.log.info({ ...report, moved }, 'user secrets moved to per-user data keys');
+          if (report.movedTotal > 0 || report.dataKeysMade > 0 || report.remaining > 0) {
+            app.log.info(report, 'user secrets moved to per-user data keys');
           }
           return report;
         })

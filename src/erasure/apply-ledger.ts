@@ -6,18 +6,17 @@
  */
 import type { ErasureRepository } from '../repositories/erasures.ts';
 import type { ErasureLedger } from './erasure-ledger.ts';
-import { pseudonymOf } from './pseudonym.ts';
 
 export async function applyErasureLedger(ledger: ErasureLedger, erasures: ErasureRepository): Promise<number> {
   const entries = await ledger.entries();
   if (entries.length === 0) return 0;
   const byPseudonym = new Map(entries.map((entry) => [entry.pseudonym, entry]));
   const restored = await erasures.usersWithPseudonyms([...byPseudonym.keys()]);
-  for (const userId of restored) {
-    const entry = byPseudonym.get(pseudonymOf(userId));
+  for (const { id, pseudonym } of restored) {
+    const entry = byPseudonym.get(pseudonym);
     if (!entry) continue;
     await erasures.eraseRows(
-      userId,
+      id,
       {
         pseudonym: entry.pseudonym,
         erasedAt: new Date(entry.erasedAt),

@@ -11,6 +11,7 @@
  * the database but whose answer was lost is written again, and the (request id, action) key keeps one copy.
  */
 import type { Database, SqlPool } from '../db/prisma-client.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 
 export interface AuditInput {
   userId: string | null;
@@ -29,6 +30,14 @@ const FLUSH_MS = 100;
 const MAX_BATCH = 500;
 /** Events kept for a retry while writes fail: about 10 MB at most. */
 export const MAX_BUFFERED = 20_000;
+
+/**
+ * A person's audit trail: their events, and those of their vehicles (a machine client's call names the vehicle).
+ * One definition for what the account export shows and what an erasure deletes.
+ */
+export function auditTrailOf(userId: string, vehicleIds: string[]): Prisma.AuditEventWhereInput {
+  return { OR: [{ userId }, { vehicleId: { in: vehicleIds } }] };
+}
 const RETRY_FIRST_MS = 250;
 const RETRY_LONGEST_MS = 5_000;
 

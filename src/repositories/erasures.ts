@@ -6,6 +6,7 @@
 import type { Database } from '../db/prisma-client.ts';
 import { USER_PSEUDONYM_SQL } from '../erasure/pseudonym.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
+import { auditTrailOf } from './audit.ts';
 import type { DatabaseClient } from './database-client.ts';
 
 export interface ErasureRecord {
@@ -26,7 +27,7 @@ export function createErasureRepository(db: Database) {
         const vehicleIds = vehicles.map((vehicle) => vehicle.id);
         // The key first: whatever a concurrent reader still holds of this user's rows cannot be opened after this.
         await tx.userDataKey.deleteMany({ where: { userId } });
-        await tx.auditEvent.deleteMany({ where: { OR: [{ userId }, { vehicleId: { in: vehicleIds } }] } });
+        await tx.auditEvent.deleteMany({ where: auditTrailOf(userId, vehicleIds) });
         await tx.vehicle.deleteMany({ where: { userId } });
         await tx.grant.deleteMany({ where: { userId } });
         const { count } = await tx.user.deleteMany({ where: { id: userId } });
@@ -36,11 +37,11 @@ export function createErasureRepository(db: Database) {
     },
 
     /** The users of this database whose pseudonyms are in the list (erased, then brought back by a restore). */
-    async usersWithPseudonyms(pseudonyms: string[]): Promise<string[]> {
+    async usersWithPseudonyms(pseudonyms: string[]): Promise<Array<{ id: string; pseudonym: string }>> {
       if (pseudonyms.length === 0) return [];
-      const rows = await db.$queryRaw<Array<{ id: string }>>`
-        SELECT u.id::text AS id FROM users u WHERE ${USER_PSEUDONYM_SQL} = ANY(${pseudonyms}::text[])`;
-      return rows.map((row) => row.id);
+      return db.$queryRaw<Array<{ id: string; pseudonym: string }>>`
+        SELECT id, pseudonym FROM (SELECT u.id::text AS id, ${USER_PSEUDONYM_SQL} AS pseudonym FROM users u) hashed
+        WHERE pseudonym = ANY(${pseudonyms}::text[])`;
     },
   };
 }

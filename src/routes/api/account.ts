@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { maskVin } from '../../logging/mask.ts';
+import { auditTrailOf } from '../../repositories/audit.ts';
 
 /** The sign-in behind this session is recent enough for an irreversible or revealing action. */
 function requireFreshSignIn(app: FastifyInstance, request: FastifyRequest) {
@@ -142,7 +143,7 @@ async function exportAccount(app: FastifyInstance, userId: string, fullVin: bool
     ),
     app.repos.vehicleSignals.historyOf(userId),
     app.db.auditEvent.findMany({
-      where: { OR: [{ userId }, { vehicleId: { in: vehicleIds } }] },
+      where: auditTrailOf(userId, vehicleIds),
       select: {
         at: true,
         clientId: true,

@@ -54,6 +54,17 @@ function credentialsFor(
   };
 }
 
+/** Each provider's API host, parsed once rather than on every proxied call (a span attribute). */
+const hosts = new Map<string, string>();
+function hostOf(baseUrl: string): string {
+  let host = hosts.get(baseUrl);
+  if (host === undefined) {
+    host = new URL(baseUrl).hostname;
+    hosts.set(baseUrl, host);
+  }
+  return host;
+}
+
 export async function forward(options: {
   request: FastifyRequest;
   reply: FastifyReply;
@@ -104,7 +115,7 @@ export async function forward(options: {
         'keyfob.provider': options.provider.name,
         'http.request.method': upstreamMethod,
         'keyfob.route': route.path,
-        'server.address': new URL(url).hostname,
+        'server.address': hostOf(options.provider.apiBaseUrl),
       },
       'client',
     );

@@ -169,6 +169,15 @@ export default async function vehicleRoutes(app: FastifyInstance) {
       served.set(key, entry);
     }
   }
+  // A consent that awaits the carmaker is confirmed once data flows for it: stored before the answer leaves (an
+  // onSend hook), so the next request, on any instance, already sees the vehicle active.
+  const awaitingApproval = new WeakMap<object, string>();
+  const confirmApproval = async (request: object, reply: { statusCode: number }) => {
+    const grantId = awaitingApproval.get(request);
+    if (grantId && reply.statusCode < 300 && (await app.repos.grants.markApproved(grantId))) {
+      await app.bus.publish({ kind: 'grant', id: grantId });
+    }
+  };
   for (const { shape, byProvider } of served.values()) {
     app.route({
       method: shape.method,
@@ -179,6 +188,7 @@ export default async function vehicleRoutes(app: FastifyInstance) {
         ...(shape.body ? { body: shape.body } : {}),
         response: PROXIED_RESPONSES,
       },
+      onSend: async (request, reply) => confirmApproval(request, reply),
       handler: async (request, reply) => {
         const { vehicle, grant } = await ownedVehicle(request);
         const adapter = app.providerFor(vehicle.provider);
@@ -188,7 +198,8 @@ export default async function vehicleRoutes(app: FastifyInstance) {
         const principal = principalOf(request);
         if (route.batchPaths) requireScopes(principal, batchScopes(route, request.body), { enforceTokenLifetime });
         assertScopes(vehicle.scopes, requiredScopes(route, request.body));
-        const answered = await forward({
+        if (vehicle.pendingApproval) awaitingApproval.set(request, vehicle.grantId);
+        return forward({
           request,
           reply,
           route,
@@ -206,15 +217,6 @@ export default async function vehicleRoutes(app: FastifyInstance) {
           },
           observeUpstream: (status, seconds) => app.metrics.upstream.observe({ route: route.path, status }, seconds),
         });
-        // Data flowing for a consent that awaited the carmaker: it is confirmed, on every instance.
-        if (
-          vehicle.pendingApproval &&
-          reply.statusCode < 300 &&
-          (await app.repos.grants.markApproved(vehicle.grantId))
-        ) {
-          await app.bus.publish({ kind: 'grant', id: vehicle.grantId });
-        }
-        return answered;
       },
     });
   }

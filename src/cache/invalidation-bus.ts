@@ -16,7 +16,9 @@ export type Invalidation =
    * New vehicle signals for this user's vehicles were stored (webhooks): each instance's live streams of that user
    * read them from the database. The message names the user only: no vehicle data crosses Redis.
    */
-  | { kind: 'vehicle_signals'; id: string };
+  | { kind: 'vehicle_signals'; id: string }
+  /** A provider's report changed this user's vehicles' status (vehicle-status/): their live streams send it. */
+  | { kind: 'vehicle_status'; id: string };
 
 export interface InvalidationBus {
   publish(message: Invalidation): Promise<void>;

@@ -1,21 +1,24 @@
 /**
  * `npm run fleet -- add --user ID --brand BRAND VIN...`, `npm run fleet -- list [--json]`, `npm run fleet -- remove VIN`:
- * an operator's High Mobility fleet clearance. Added vehicles join the Keyfob user under their fleet connection
+ * an operator's High Mobility fleet clearance; `npm run fleet -- status [--user ID] [--json]`: every connected
+ * vehicle's status (active, reauth_required, asleep ...) and what its provider reported, for any provider. Added vehicles join the Keyfob user under their fleet connection
  * and show their clearance status; an approved one is proxied with the fleet token. `list` also brings Keyfob's
  * statuses up to date (run it on a schedule to see approvals arrive). VINs are printed masked, never whole.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.ts';
 import { FleetCommandError, fleetClearanceOf, fleetCommands } from '../fleet/clearance-commands.ts';
+import { vehicleStatuses } from '../fleet/vehicle-statuses.ts';
 import { maskVin } from '../logging/mask.ts';
-import { startKeyfob } from '../runtime/start-keyfob.ts';
+import { type RunningKeyfob, startKeyfob } from '../runtime/start-keyfob.ts';
 import { refuseEmbeddedWhileServing } from './embedded-guard.ts';
 
 const VIN = /^[A-HJ-NPR-Z0-9]{17}$/;
 const UUID = /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i;
 const USAGE = `usage: npm run fleet -- add --user ID --brand BRAND VIN...
        npm run fleet -- list [--json]
-       npm run fleet -- remove VIN`;
+       npm run fleet -- remove VIN
+       npm run fleet -- status [--user ID] [--json]`;
 
 class UsageError extends Error {}
 
@@ -30,7 +33,12 @@ function parse() {
     },
   });
   const [command, ...rest] = positionals;
-  if (command !== 'add' && command !== 'list' && command !== 'remove') throw new UsageError('name a command');
+  if (command !== 'add' && command !== 'list' && command !== 'remove' && command !== 'status') {
+    throw new UsageError('name a command');
+  }
+  if (command === 'status' && values.user && !UUID.test(values.user)) {
+    throw new UsageError('--user takes a Keyfob user id');
+  }
   const vins = rest.map((vin) => vin.toUpperCase());
   const bad = vins.filter((vin) => !VIN.test(vin));
   if (bad.length > 0) throw new UsageError(`not a VIN (17 characters, no I, O or Q): ${bad.map(maskVin).join(', ')}`);
@@ -58,6 +66,16 @@ function print(rows: Array<Record<string, string | null>>, json: boolean) {
     );
 }
 
+/** The clearance commands (add, list, remove): High Mobility's fleet API. */
+async function clearanceRows(app: RunningKeyfob['app']) {
+  const adapter = app.providers.get('highmobility');
+  if (!adapter?.fleet || !adapter.appTokens) throw new UsageError('High Mobility is not enabled (PROVIDERS)');
+  const commands = fleetCommands(app, fleetClearanceOf(app, adapter));
+  if (args.command === 'add') return commands.add(args.user as string, args.brand as string, args.vins);
+  if (args.command === 'remove') return commands.remove(args.vins[0] as string);
+  return commands.list();
+}
+
 let args: ReturnType<typeof parse>;
 try {
   args = parse();
@@ -76,17 +94,7 @@ try {
   });
   try {
     const { app } = keyfob;
-    const adapter = app.providers.get('highmobility');
-    if (!adapter?.fleet || !adapter.appTokens) throw new UsageError('High Mobility is not enabled (PROVIDERS)');
-    const clearance = fleetClearanceOf(app, adapter);
-    const commands = fleetCommands(app, clearance);
-    const rows =
-      args.command === 'add'
-        ? await commands.add(args.user as string, args.brand as string, args.vins)
-        : args.command === 'remove'
-          ? await commands.remove(args.vins[0] as string)
-          : await commands.list();
-    print(rows, args.json);
+    print(args.command === 'status' ? await vehicleStatuses(app, args.user) : await clearanceRows(app), args.json);
   } finally {
     await keyfob.close();
   }

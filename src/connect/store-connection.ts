@@ -1,7 +1,8 @@
 /**
  * Stores what a connect produced, in one transaction: the user (found by the provider account's identity, or the
  * signed-in user, who gains that identity), a new connection (grant) with its tokens encrypted, and each vehicle
- * (added, or moved from an older grant to this one). Grants that no vehicle uses any more lose their tokens.
+ * (added, or moved from an older grant to this one), whose reported troubles that needed a reconnect end. Grants
+ * that no vehicle uses any more lose their tokens.
  */
 import type { FastifyInstance } from 'fastify';
 import type { TokenSet, VehicleDescription } from '../providers/provider-adapter.ts';
@@ -41,10 +42,14 @@ export async function storeConnection(
     for (const vehicle of input.vehicles) {
       vehicleIds.push(await app.repos.vehicles.connect({ userId, grantId, provider, vehicle }, tx));
     }
+    // Connecting again is what a reported `reconnect` trouble asked for: it ends (vehicle-status/conditions.ts).
+    await app.repos.vehicleConditions.resolveReconnected(vehicleIds, tx);
     await app.repos.grants.retireUnused(userId, tx);
     return { userId, grantId, vehicleIds };
   });
-  // Vehicles may have moved grants: every instance drops what it cached for this user.
+  // Vehicles may have moved grants: every instance drops what it cached for this user, and the person's open
+  // dashboards show the vehicles' new status.
   await app.bus.publish({ kind: 'user', id: stored.userId });
+  await app.bus.publish({ kind: 'vehicle_status', id: stored.userId });
   return stored;
 }

@@ -106,6 +106,12 @@ export function createMetrics() {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
+    vehicleConditions: new Counter({
+      name: 'keyfob_vehicle_conditions_total',
+      help: "Providers' reports of vehicle trouble (Smartcar VEHICLE_ERROR, High Mobility consent answers) by type, code and state; outcome applied or older_ignored",
+      labelNames: ['provider', 'type', 'code', 'state', 'outcome'] as const,
+      registers: [registry],
+    }),
     liveStreams: new Gauge({
       name: 'keyfob_live_streams',
       help: 'Open live streams (dashboards following their vehicles) on this instance',

@@ -98,7 +98,24 @@ export interface ProviderAdapter {
   applicationHeaders?(providerAccountId: string | null): Record<string, string>;
   /** Fleet access (an operator's own vehicles, by clearance), for providers that have it. */
   fleet?: FleetAccess;
+  /** The routes (`"GET /odometer"`) that read each of the provider's signal codes (its webhooks name signals). */
+  readonly signalRoutes?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * What an error answer to a proxied call says about the vehicle's connection, for providers that report it on
+   * a call rather than by webhook (High Mobility: a consent removed at the carmaker); undefined: nothing.
+   */
+  conditionOfAnswer?(
+    status: number,
+    body: Buffer,
+    vehicle: { connectionKind: 'user' | 'fleet' },
+  ): AnswerCondition | undefined;
 }
+
+/** A provider's answer that tells the vehicle's trouble: recorded like a webhook's report. */
+export type AnswerCondition =
+  | { kind: 'condition'; type: string; code: string; userMessage: string }
+  /** A fleet vehicle's clearance ended at the provider. */
+  | { kind: 'clearance'; clearanceStatus: string };
 
 /** One vehicle's clearance as the provider reports it. */
 export interface ClearanceItem {

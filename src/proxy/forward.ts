@@ -9,7 +9,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KeyfobError } from '../errors/keyfob-error.ts';
-import type { ProviderAdapter, ProxyRoute } from '../providers/provider-adapter.ts';
+import type { AnswerCondition, ProviderAdapter, ProxyRoute } from '../providers/provider-adapter.ts';
 import { callUpstream, jsonOf, type UpstreamAnswer } from '../providers/upstream-client.ts';
 import type { GrantTokens } from '../repositories/grants.ts';
 import type { OwnedVehicle } from '../repositories/vehicles.ts';
@@ -82,6 +82,8 @@ export async function forward(options: {
   coalesce?: { coalescer: GetCoalescer; userId: string };
   /** Told how long each upstream call took and how it ended (its status, or timeout / unreachable). */
   observeUpstream?: (outcome: string, seconds: number) => void;
+  /** Told, before anything is answered, when the provider's error answer tells the vehicle's trouble; may throw. */
+  onAnswerCondition?: (condition: AnswerCondition) => Promise<void>;
 }): Promise<FastifyReply> {
   const { request, reply, route } = options;
   const headers: Record<string, string> = {};
@@ -159,6 +161,11 @@ export async function forward(options: {
           exchange,
         )
       : await exchange();
+  const condition =
+    answer.status >= 300
+      ? options.provider.conditionOfAnswer?.(answer.status, answer.body, options.vehicle)
+      : undefined;
+  if (condition) await options.onAnswerCondition?.(condition);
   const translated = answer.status >= 300 ? options.provider.translateError?.(answer.status, answer.body) : undefined;
   if (translated) {
     if (answer.status === 429 && typeof answer.headers['retry-after'] === 'string') {

@@ -8,6 +8,7 @@ import type { Database } from '../db/prisma-client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { VehicleDescription } from '../providers/provider-adapter.ts';
 import type { DataKeys, UserSecrets } from '../vault/data-keys.ts';
+import { conditionOfRow, type VehicleCondition } from '../vehicle-status/conditions.ts';
 import type { DatabaseClient } from './database-client.ts';
 import type { GrantRepository, GrantTokens } from './grants.ts';
 import type { UserKeyRepository } from './user-keys.ts';
@@ -38,6 +39,8 @@ export interface OwnedVehicle {
   scopes: string[];
   /** The consenting account at the provider (Smartcar v3 calls send it as `sc-user-id`). */
   providerAccountId: string | null;
+  /** The troubles its provider reported and has not reported ended (vehicle-status/conditions.ts), oldest first. */
+  conditions: VehicleCondition[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -76,6 +79,14 @@ interface ProxyRow {
   access_expires_at: Date | null;
   refresh_expires_at: Date | null;
   provider_account_id: string | null;
+  conditions: Array<{
+    type: string;
+    code: string;
+    resolution: string | null;
+    userMessage: string | null;
+    signals: string[] | null;
+    reportedAt: string;
+  }> | null;
 }
 
 /** Reads the owner's wrapped data key along with a vehicle (Prisma `select`/`include`). */
@@ -231,7 +242,12 @@ export function createVehicleRepository(
         SELECT v.id::text AS id, v.user_id::text AS user_id, v.grant_id::text AS grant_id, v.provider, g.kind,
                v.provider_vehicle_id, v.make, v.model, v.year, v.vin_last4, v.vin_enc, v.clearance_status,
                g.status::text AS status, g.pending_approval, g.scopes, g.version, g.access_token_enc,
-               g.refresh_token_enc, g.access_expires_at, g.refresh_expires_at, g.provider_account_id, k.wrapped_key
+               g.refresh_token_enc, g.access_expires_at, g.refresh_expires_at, g.provider_account_id, k.wrapped_key,
+               -- Open troubles, by the primary key's vehicle prefix: none at all for nearly every vehicle.
+               (SELECT json_agg(json_build_object('type', c.type, 'code', c.code, 'resolution', c.resolution,
+                                'userMessage', c.user_message, 'signals', c.signals, 'reportedAt', c.reported_at)
+                                ORDER BY c.reported_at)
+                FROM vehicle_conditions c WHERE c.vehicle_id = v.id AND c.state = 'ERROR') AS conditions
         FROM vehicles v JOIN grants g ON g.id = v.grant_id LEFT JOIN user_data_keys k ON k.user_id = v.user_id
         WHERE v.id = ${vehicleId}::uuid AND ${reachCondition(reach)}`;
       if (!row) return null;
@@ -255,6 +271,7 @@ export function createVehicleRepository(
           clearanceStatus: row.clearance_status,
           scopes: row.scopes ?? [],
           providerAccountId: row.provider_account_id,
+          conditions: (row.conditions ?? []).map(conditionOfRow),
         },
         grant: grants.fromRow({
           id: row.grant_id,
@@ -295,6 +312,7 @@ export function createVehicleRepository(
             select: { status: true, scopes: true, kind: true, pendingApproval: true, providerAccountId: true },
           },
           user: WITH_DATA_KEY,
+          conditions: { where: { state: 'ERROR' }, orderBy: { reportedAt: 'asc' } },
         },
         orderBy: { createdAt: 'asc' },
       });
@@ -316,6 +334,7 @@ export function createVehicleRepository(
         clearanceStatus: row.clearanceStatus,
         scopes: row.grant.scopes,
         providerAccountId: row.grant.providerAccountId,
+        conditions: row.conditions.map(conditionOfRow),
       }));
     },
 

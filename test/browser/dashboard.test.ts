@@ -1,7 +1,8 @@
 /**
  * A person in headless Chromium (Debian's chromium, driven by playwright-core): connect one car through Smartcar
  * and one through High Mobility from the dashboard, see both odometers in the same shape, lock the one whose
- * provider can, disconnect both. Also checks that no script-visible storage holds a token.
+ * provider can, disconnect both. Also checks that no script-visible storage holds a token, and that a car's state
+ * reported by Smartcar (asleep, a revoked grant) shows on the open dashboard without a reload.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { type TestContext, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { highMobilityState } from '../helpers/highmobility.ts';
 import { startKeyfobUnderTest } from '../helpers/keyfob-under-test.ts';
+import { TESLA_AT_SMARTCAR } from '../helpers/smartcar-webhook.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -114,4 +116,59 @@ test('a denied consent shows a clear message on the dashboard', async (t) => {
   await page.getByRole('button', { name: 'Deny' }).click();
   await page.getByText('You declined access at the provider. Nothing was connected.').waitFor();
   assert.equal(new URL(page.url()).search, '', 'the error parameter is cleared from the address bar');
+});
+
+test("the dashboard shows a car's reported state live: asleep and awake again, then the reconnect button, without a reload", async (t) => {
+  const browser = await launchChromium(t);
+  if (!browser) return;
+  const keyfob = await startKeyfobUnderTest(t);
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(keyfob.url);
+  await page.getByRole('link', { name: 'Connect a car via Smartcar' }).click();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('2021 TOYOTA RAV4').uncheck();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  const card = () => page.locator('article.card', { hasText: 'TESLA Model 3' });
+  await card().locator('.odometer').filter({ hasText: /km$/ }).waitFor();
+  await page.getByText('Live updates on.').waitFor();
+  await page.evaluate(() => {
+    (window as unknown as { keptAcross: boolean }).keptAcross = true;
+  });
+  const control = (path: string, body: unknown = {}) =>
+    fetch(`${keyfob.sandbox?.url}/sandbox/smartcar/vehicles/${TESLA_AT_SMARTCAR}/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  assert.equal((await control('state', { state: 'ASLEEP' })).status, 200);
+  await card().locator('.notice').filter({ hasText: 'Your car is asleep' }).waitFor({ timeout: 5_000 });
+  assert.equal(await card().getAttribute('data-status'), 'asleep');
+  assert.equal(await card().locator('a.reconnect').count(), 0, 'asleep asks for no reconnect');
+  assert.equal((await control('state', { state: 'ONLINE' })).status, 200);
+  await page.locator('article.card[data-status="active"]', { hasText: 'TESLA Model 3' }).waitFor({ timeout: 5_000 });
+  assert.equal(await card().locator('.notice').isVisible(), false);
+
+  const revokedAt = Date.now();
+  assert.equal((await control('revoke')).status, 200);
+  const reconnect = card().getByRole('link', { name: 'Reconnect' });
+  await reconnect.waitFor({ timeout: 5_000 });
+  t.diagnostic(`the reconnect button appeared ${Date.now() - revokedAt} ms after the grant was revoked`);
+  assert.equal(await reconnect.getAttribute('href'), '/auth/login?provider=smartcar');
+  assert.match((await card().locator('.notice').textContent()) ?? '', /connect your car again/);
+  assert.equal(
+    await page.evaluate(() => (window as unknown as { keptAcross?: boolean }).keptAcross),
+    true,
+    'no reload',
+  );
+  // The button takes the person through Connect again; back on the dashboard the car is active.
+  await reconnect.click();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('2021 TOYOTA RAV4').uncheck();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.locator('article.card[data-status="active"]', { hasText: 'TESLA Model 3' }).waitFor();
+  await card().locator('.odometer').filter({ hasText: /km$/ }).waitFor();
+  assert.deepEqual(errors, []);
 });

@@ -49,3 +49,50 @@ export async function deliverWebhook(keyfobUrl: string, amt: string, body: strin
   await response.arrayBuffer();
   return response.status;
 }
+
+export interface ReportedError {
+  type: string;
+  code: string | null;
+  state: 'ERROR' | 'RESOLVED';
+  resolution?: string | null;
+  suggestedUserMessage?: string;
+  signals?: string[];
+}
+
+/** A v4 VEHICLE_ERROR about Alex's Tesla by default; `deliveredAt` (ms) is the only time Smartcar puts on it. */
+export function vehicleErrorEvent(options: {
+  errors: ReportedError[];
+  deliveredAt: number;
+  eventId?: string;
+  vehicleId?: string;
+  userId?: string;
+}): string {
+  const vehicleId = options.vehicleId ?? TESLA_AT_SMARTCAR;
+  return JSON.stringify({
+    eventId: options.eventId ?? randomUUID(),
+    eventType: 'VEHICLE_ERROR',
+    vehicleId,
+    data: {
+      user: { id: options.userId ?? ALEX_ACCOUNT },
+      vehicle: { id: vehicleId, make: 'TESLA', model: 'Model 3', year: 2022 },
+      errors: options.errors.map((error) => ({
+        type: error.type,
+        code: error.code,
+        state: error.state,
+        description: `${error.type} ${error.code ?? ''}`.trim(),
+        ...(error.suggestedUserMessage ? { suggestedUserMessage: error.suggestedUserMessage } : {}),
+        docURL: 'https://smartcar.com/docs/errors/api-errors',
+        resolution: { type: error.resolution ?? null },
+        signals: (error.signals ?? []).map((code) => ({ code })),
+      })),
+    },
+    meta: {
+      version: '4.0',
+      webhookId: 'w',
+      webhookName: 'test',
+      deliveryId: randomUUID(),
+      deliveredAt: options.deliveredAt,
+      mode: 'LIVE',
+    },
+  });
+}

@@ -26,8 +26,39 @@ export interface Vehicle {
   scopes: string[];
   /** The routes this vehicle can use, as `"GET /odometer"`: its provider has them and the person may call them. */
   features: string[];
-  status: 'active' | 'pending_approval' | 'reauth_required' | 'revoked' | 'not_cleared' | string;
+  status:
+    | 'active'
+    | 'pending_approval'
+    | 'reauth_required'
+    | 'revoked'
+    | 'not_cleared'
+    | 'asleep'
+    | 'unreachable'
+    | 'remote_access_disabled'
+    | string;
+  /** The provider's advice for the person about this status (plain text: show it as text, never as HTML). */
+  statusMessage: string | null;
+  /** Where to send the person to connect this vehicle again, when `status` is `reauth_required`. */
+  loginUrl?: string;
   clearanceStatus?: string | null;
+  /** What the provider reported about the vehicle and has not reported ended. */
+  conditions: VehicleCondition[];
+}
+
+export interface VehicleCondition {
+  /** The provider's category: Smartcar's `CONNECTED_SERVICES_ACCOUNT`, `VEHICLE_STATE`, `COMPATIBILITY` ... */
+  type: string;
+  code: string | null;
+  /** `reconnect`: connect it again; `vehicle_state`: out of reach for now; `feature`: some signals are missing. */
+  effect: 'reconnect' | 'vehicle_state' | 'feature' | 'notice';
+  since: string;
+  message: string | null;
+  signals: string[];
+}
+
+/** A `status` event of the live stream: the person's vehicles as `session()` shows them, after a change. */
+export interface StatusEvent {
+  vehicles: Vehicle[];
 }
 
 export interface Session {
@@ -194,6 +225,8 @@ export interface LiveUpdates {
 
 export interface LiveHandlers {
   onSignals(event: SignalsEvent): void;
+  /** A vehicle's status changed (its provider reported trouble or its end, or it was connected again). */
+  onStatus?(event: StatusEvent): void;
   /** The stream is open (again). */
   onOpen?(): void;
   /** The stream dropped and will be opened again after a pause (with `Last-Event-ID`, so nothing is missed). */
@@ -327,6 +360,7 @@ export class KeyfobClient {
               buffer = buffer.slice(end + 2);
               if (fields.id) lastEventId = fields.id;
               if (fields.event === 'signals' && fields.data) handlers.onSignals(JSON.parse(fields.data));
+              if (fields.event === 'status' && fields.data) handlers.onStatus?.(JSON.parse(fields.data));
               if (fields.event === 'end' && fields.data) ended = JSON.parse(fields.data).reason;
             }
           }

@@ -107,7 +107,12 @@ async function loadVehicleData(card, vehicle) {
 const STATUS_TEXT = {
   pending_approval: 'Waiting for the owner to confirm this car at the carmaker. Data arrives once they do.',
   not_cleared: 'This fleet vehicle is not cleared for data.',
+  asleep: 'This car is asleep. Its data will update once it wakes up.',
+  unreachable: 'This car is offline right now. Its data will update once it is back online.',
+  remote_access_disabled: "Remote access is turned off in this car's settings.",
 };
+// The car is there but out of reach for now: its stored readings show, with the provider's word, until it is back.
+const OUT_OF_REACH = new Set(['asleep', 'unreachable', 'remote_access_disabled']);
 
 function providerName(name) {
   return providers.find((provider) => provider.name === name)?.displayName ?? name;
@@ -197,10 +202,24 @@ function applySignals({ vehicleId, signals }) {
   drawTrend(card);
 }
 
+/** A `status` event: each card whose vehicle's status changed is drawn again, in place. */
+function applyStatus({ vehicles }) {
+  for (const vehicle of vehicles) {
+    const card = document.querySelector(`article[data-vehicle-id="${CSS.escape(vehicle.id)}"]`);
+    if (
+      card &&
+      (card.dataset.status !== vehicle.status || card.dataset.statusMessage !== (vehicle.statusMessage ?? ''))
+    ) {
+      card.replaceWith(renderVehicle(vehicle));
+    }
+  }
+}
+
 function followLiveUpdates() {
   const live = document.getElementById('live');
   keyfob.liveUpdates({
     onSignals: applySignals,
+    onStatus: applyStatus,
     onOpen: () => {
       live.hidden = false;
       live.textContent = 'Live updates on.';
@@ -223,23 +242,28 @@ function renderVehicle(vehicle) {
   card.querySelector('.provider').textContent = `via ${providerName(vehicle.provider)}`;
   card.dataset.provider = vehicle.provider;
   card.dataset.status = vehicle.status;
+  card.dataset.statusMessage = vehicle.statusMessage ?? '';
   for (const [button, path] of [
     ['.lock', '/security'],
     ['.unlock', '/security'],
   ]) {
     if (!can(vehicle, 'POST', path)) card.querySelector(button).hidden = true;
   }
-  if (vehicle.status === 'pending_approval' || vehicle.status === 'not_cleared') {
+  if (vehicle.status === 'pending_approval' || vehicle.status === 'not_cleared' || OUT_OF_REACH.has(vehicle.status)) {
     const notice = card.querySelector('.notice');
-    notice.textContent = STATUS_TEXT[vehicle.status];
+    // The provider's advice is text: set as text, never parsed as HTML.
+    notice.textContent = vehicle.statusMessage || STATUS_TEXT[vehicle.status];
     notice.hidden = false;
     card.querySelector('.data').hidden = vehicle.status === 'not_cleared';
     if (vehicle.status === 'pending_approval') loadVehicleData(card, vehicle);
+    // Asking the car now would only be refused (and may keep it awake): the stored readings still show.
+    if (OUT_OF_REACH.has(vehicle.status)) loadTrend(card, vehicle);
   } else if (vehicle.status !== 'active') {
     const notice = card.querySelector('.notice');
-    notice.replaceChildren('This vehicle needs to be connected again. ');
+    notice.replaceChildren(`${vehicle.statusMessage || 'This vehicle needs to be connected again.'} `);
     const link = document.createElement('a');
-    link.href = keyfob.loginUrl({ provider: vehicle.provider });
+    link.className = 'reconnect';
+    link.href = vehicle.loginUrl || keyfob.loginUrl({ provider: vehicle.provider });
     link.textContent = 'Reconnect';
     notice.append(link);
     notice.hidden = false;

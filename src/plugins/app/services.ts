@@ -7,12 +7,14 @@ import { createGrantRepository } from '../../repositories/grants.ts';
 import { createMachineAccessRepository } from '../../repositories/machine-access.ts';
 import { createUserKeyRepository } from '../../repositories/user-keys.ts';
 import { createUserRepository } from '../../repositories/users.ts';
+import { createVehicleConditionRepository } from '../../repositories/vehicle-conditions.ts';
 import { createVehicleSignalRepository } from '../../repositories/vehicle-signals.ts';
 import { createVehicleRepository } from '../../repositories/vehicles.ts';
 import { createWebhookDeliveryRepository } from '../../repositories/webhook-deliveries.ts';
 import { type AccessTokens, createAccessTokens } from '../../tokens/access-tokens.ts';
 import { type AppTokens, createAppTokens } from '../../tokens/app-tokens.ts';
 import { createLeaseWaits } from '../../tokens/lease-waits.ts';
+import { type ConditionRecorder, createConditionRecorder } from '../../vehicle-status/record-conditions.ts';
 
 function createRepositories(app: FastifyInstance) {
   const userKeys = createUserKeyRepository(app.db, app.dataKeys, app.vault.currentKeyId);
@@ -26,6 +28,7 @@ function createRepositories(app: FastifyInstance) {
     machineAccess: createMachineAccessRepository(app.db),
     webhookDeliveries: createWebhookDeliveryRepository(app.db, app.vault),
     vehicleSignals: createVehicleSignalRepository(app.db, app.dataKeys),
+    vehicleConditions: createVehicleConditionRepository(app.db),
     audit: createAuditRepository(app.db, app.sql, app.log, (result, events) =>
       app.metrics.auditWrites.inc({ result }, events),
     ),
@@ -37,6 +40,8 @@ declare module 'fastify' {
     repos: ReturnType<typeof createRepositories>;
     accessTokens: AccessTokens;
     appTokens: AppTokens;
+    /** Stores providers' reports about vehicles and announces the status changes (vehicle-status/). */
+    conditionRecorder: ConditionRecorder;
   }
 }
 
@@ -52,6 +57,15 @@ export default fp(
     const leaseWaits = createLeaseWaits(app.bus);
     const leaseMs = leaseMsFor(app.config.upstreamTimeoutMs);
     app.decorate('repos', repos);
+    app.decorate(
+      'conditionRecorder',
+      createConditionRecorder({
+        conditions: repos.vehicleConditions,
+        audit: repos.audit,
+        metrics: app.metrics,
+        bus: app.bus,
+      }),
+    );
     app.addHook('onClose', async () => {
       await repos.audit.close();
       const lost = repos.audit.pending();

@@ -18,6 +18,7 @@ export default fp(
       deliveries: app.repos.webhookDeliveries,
       signals: app.repos.vehicleSignals,
       userKeys: app.repos.userKeys,
+      conditions: app.conditionRecorder,
       bus: app.bus,
       metrics: app.metrics,
       log: app.log,

@@ -4,7 +4,7 @@
  * the carmaker's own trouble (5xx), which is a 502 from Keyfob's side.
  * @see ../../../../shared/reference/vehicle-apis.md (High Mobility: Vehicle data, errors)
  */
-import type { TranslatedError } from '../provider-adapter.ts';
+import type { AnswerCondition, TranslatedError } from '../provider-adapter.ts';
 
 const CODES: Record<number, string> = {
   401: 'provider_unauthorized',
@@ -28,6 +28,30 @@ function firstError(body: Buffer): { title?: string; detail?: string } {
   } catch {
     return {};
   }
+}
+
+/**
+ * What a data answer says about the consent, by the reasons the reference lists: 401 "Consent is removed by OEM"
+ * and 403 "No active consent for this vehicle" end a consumer's consent (the owner must connect the car again),
+ * and for a fleet vehicle the 403 means its clearance ended. High Mobility sends no webhook for either: the call
+ * that meets it is how Keyfob learns. Other 401s are a token problem, which the proxy's refresh-once handles.
+ */
+export function highMobilityCondition(
+  status: number,
+  body: Buffer,
+  vehicle: { connectionKind: 'user' | 'fleet' },
+): AnswerCondition | undefined {
+  const detail = firstError(body).detail?.toLowerCase() ?? '';
+  const removedByOem = status === 401 && detail.includes('consent is removed');
+  const noConsent = status === 403 && detail.includes('no active consent');
+  if (!removedByOem && !noConsent) return undefined;
+  if (vehicle.connectionKind === 'fleet') return { kind: 'clearance', clearanceStatus: 'revoked' };
+  return {
+    kind: 'condition',
+    type: 'CONSENT',
+    code: removedByOem ? 'REMOVED_BY_OEM' : 'NO_ACTIVE_CONSENT',
+    userMessage: 'The carmaker no longer shares this car with the app. Connect it again to continue.',
+  };
 }
 
 export function translateHighMobilityError(status: number, body: Buffer): TranslatedError {

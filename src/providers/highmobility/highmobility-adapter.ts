@@ -7,7 +7,7 @@ import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import type { FleetAccess, ProviderAdapter, TokenSet } from '../provider-adapter.ts';
 import { callUpstream, jsonOf } from '../upstream-client.ts';
 import { consumerClientAuth, fleetClientAuth, type HighMobilityClient } from './client-authentication.ts';
-import { translateHighMobilityError } from './data-errors.ts';
+import { highMobilityCondition, translateHighMobilityError } from './data-errors.ts';
 import { createFleetClearance } from './fleet-clearance.ts';
 import { HIGHMOBILITY_ROUTE_SCOPES, HIGHMOBILITY_ROUTES } from './highmobility-routes.ts';
 import type { HighMobilitySettings } from './settings.ts';
@@ -178,6 +178,7 @@ export function createHighMobilityAdapter(
       }
     },
     translateError: translateHighMobilityError,
+    conditionOfAnswer: highMobilityCondition,
     fleet: {
       clearance: (tokens) =>
         createFleetClearance({ apiUrl: settings.apiUrl, timeoutMs: settings.timeoutMs, ...tokens }),

@@ -11,6 +11,7 @@ import type { ProviderAdapter, TokenSet, VehicleDescription } from '../provider-
 import { callUpstream, jsonOf } from '../upstream-client.ts';
 import { smartcarApplicationAuth, smartcarBasicAuth } from './client-authentication.ts';
 import type { SmartcarSettings } from './settings.ts';
+import { SMARTCAR_SIGNAL_ROUTES } from './signal-routes.ts';
 import { SMARTCAR_ROUTES } from './smartcar-routes.ts';
 import { SMARTCAR_V3_ROUTES } from './smartcar-v3-routes.ts';
 
@@ -80,6 +81,7 @@ export function createSmartcarAdapter(settings: SmartcarAdapterSettings): Provid
   return {
     name: 'smartcar',
     displayName: 'Smartcar',
+    signalRoutes: SMARTCAR_SIGNAL_ROUTES,
     clientId: settings.clientId,
     endpoints: { authorization: `${settings.connectUrl}/oauth/authorize`, token: `${settings.authUrl}/oauth/token` },
     vehicleKey: 'providerVehicleId',

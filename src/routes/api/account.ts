@@ -3,7 +3,8 @@
  * CSRF header, never a machine client, no scope can close them):
  * - `GET /api/account/export`: everything Keyfob keeps of them as JSON: identities, connections (never a token),
  *   vehicles (VIN masked; `?vin=full` shows it, after a sign-in of at most FRESH_SIGN_IN_SECONDS), sign-ins,
- *   stored vehicle events, machine clients given access, and their audit trail;
+ *   stored vehicle events, what providers reported about the vehicles, machine clients given access, and their
+ *   audit trail;
  * - `DELETE /api/account`: erases them (erasure/erase-user.ts), after a sign-in of at most FRESH_SIGN_IN_SECONDS,
  *   so a session cookie stolen or left open an hour ago cannot destroy an account.
  */
@@ -134,7 +135,7 @@ async function exportAccount(app: FastifyInstance, userId: string, fullVin: bool
   if (!user) throw new KeyfobError(ERROR_CODES.NOT_FOUND, 404, 'this account no longer exists');
   const vehicles = await app.repos.vehicles.listInReach({ userId });
   const vehicleIds = vehicles.map((vehicle) => vehicle.id);
-  const [latest, history, audit] = await Promise.all([
+  const [latest, history, audit, reports] = await Promise.all([
     Promise.all(
       vehicles.map(async (vehicle) => ({
         vehicleId: vehicle.id,
@@ -156,6 +157,7 @@ async function exportAccount(app: FastifyInstance, userId: string, fullVin: bool
       },
       orderBy: { at: 'asc' },
     }),
+    app.repos.vehicleConditions.ofVehicles(vehicleIds),
   ]);
   return {
     exportedAt: new Date().toISOString(),
@@ -175,6 +177,8 @@ async function exportAccount(app: FastifyInstance, userId: string, fullVin: bool
         year: vehicle.year,
         vin: fullVin ? vin : maskVin(vin),
         clearanceStatus: vehicle.clearanceStatus,
+        // What its provider reported about it (Smartcar VEHICLE_ERROR, a consent ended), ended reports too.
+        providerReports: reports.filter((report) => report.vehicleId === vehicle.id),
       };
     }),
     vehicleEvents: { latest, history },

@@ -7,7 +7,9 @@
  * instance reach it through the bus, which names only the user; the stream then reads the new rows from the
  * database, so no vehicle data crosses Redis and every row passes the person's scopes (a location needs
  * `vehicle.read_location`). Each event's id is its last history row: a dashboard reconnecting after a restart sends
- * `Last-Event-ID` and gets what it missed. The stream ends, with an `end` event, when its session ends (logout,
+ * `Last-Event-ID` and gets what it missed. A `status` event carries the person's vehicles as `/auth/session` shows
+ * them whenever a provider reports a change of a car's state (Smartcar VEHICLE_ERROR, a consent ended on a call)
+ * or a car is connected again; it has no id, since it is read whole each time. The stream ends, with an `end` event, when its session ends (logout,
  * back-channel logout, idle or absolute timeout), checked on every change of the session and every 15 s; it does
  * not itself keep the session alive.
  */
@@ -16,6 +18,7 @@ import { principalOf } from '../../access/principal.ts';
 import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import { errorResponses } from '../../openapi/error-responses.ts';
 import type { StoredSignal } from '../../repositories/vehicle-signals.ts';
+import { browserVehicles } from '../auth/session.ts';
 import { vehicleInReach, vehicleParams } from './vehicle-reach.ts';
 
 const HEARTBEAT_MS = 15_000;
@@ -32,6 +35,8 @@ interface LiveStream {
   userId: string;
   sessionId: string;
   pull(): void;
+  /** Sends the vehicles' status as it is now (a provider reported a change, or a car was connected again). */
+  pushStatus(): void;
   checkSession(): void;
   end(reason: string): void;
 }
@@ -56,6 +61,7 @@ export default async function liveStreamRoutes(app: FastifyInstance) {
   app.bus.onMessage((message) => {
     for (const stream of streams) {
       if (message.kind === 'vehicle_signals' && stream.userId === message.id) stream.pull();
+      if (message.kind === 'vehicle_status' && stream.userId === message.id) stream.pushStatus();
       if (message.kind === 'session' && stream.sessionId === message.id) stream.checkSession();
     }
   });
@@ -72,7 +78,7 @@ export default async function liveStreamRoutes(app: FastifyInstance) {
         response: {
           200: {
             description:
-              '`signals` events `{ vehicleId, signals: [{ code, value, oemUpdatedAt }] }`, and `end` when the session ends',
+              "`signals` events `{ vehicleId, signals: [{ code, value, oemUpdatedAt }] }`; `status` events `{ vehicles }` (as in /auth/session) when a provider reports a change of a vehicle's state or a vehicle is connected again; and `end` when the session ends",
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
           ...errorResponses(429),
@@ -113,6 +119,8 @@ export default async function liveStreamRoutes(app: FastifyInstance) {
       let pulling = false;
       let again = false;
       let ended = false;
+      let statusRead: Promise<void> | undefined;
+      let statusAgain = false;
       const stream: LiveStream = {
         userId: principal.userId,
         sessionId,
@@ -137,6 +145,25 @@ export default async function liveStreamRoutes(app: FastifyInstance) {
             .catch((error: Error) => request.log.warn({ err: error.message }, 'live stream could not read new signals'))
             .finally(() => {
               pulling = false;
+            });
+        },
+        pushStatus() {
+          if (ended) return;
+          if (statusRead) {
+            statusAgain = true;
+            return;
+          }
+          statusRead = (async () => {
+            do {
+              statusAgain = false;
+              const vehicles = await browserVehicles(app, { userId: principal.userId }, principal.scopes);
+              // No `id:` line: a status is read whole each time, so it must not move the replay cursor.
+              if (!ended) raw.write(`event: status\ndata: ${JSON.stringify({ vehicles })}\n\n`);
+            } while (statusAgain && !ended);
+          })()
+            .catch((error: Error) => request.log.warn({ err: error.message }, 'live stream could not read the status'))
+            .finally(() => {
+              statusRead = undefined;
             });
         },
         checkSession() {

@@ -10,6 +10,7 @@ import { ERROR_CODES, KeyfobError } from '../../errors/keyfob-error.ts';
 import type { GrantTokens } from '../../repositories/grants.ts';
 import type { OwnedVehicle, Reach } from '../../repositories/vehicles.ts';
 import { loginUrlFor, reauthRequired } from '../../tokens/access-tokens.ts';
+import { needsReconnect } from '../../vehicle-status/conditions.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,9 +48,14 @@ export async function vehicleInReach(
   return found;
 }
 
-/** The connection must be alive (401 reauth_required) and, for a fleet vehicle, cleared (409 not_cleared). */
+/**
+ * The connection must be alive and nothing its provider reported may need the owner to connect it again (401
+ * reauth_required, and the provider is not called), and a fleet vehicle must be cleared (409 not_cleared).
+ */
 export function assertReachable(vehicle: OwnedVehicle) {
-  if (vehicle.grantStatus !== 'active') throw reauthRequired(loginUrlFor(vehicle.provider));
+  if (vehicle.grantStatus !== 'active' || needsReconnect(vehicle.conditions)) {
+    throw reauthRequired(loginUrlFor(vehicle.provider));
+  }
   if (vehicle.connectionKind === 'fleet' && vehicle.clearanceStatus !== 'approved') {
     throw new KeyfobError(
       ERROR_CODES.NOT_CLEARED,

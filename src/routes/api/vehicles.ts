@@ -20,6 +20,7 @@ import { forward } from '../../proxy/forward.ts';
 import type { OwnedVehicle } from '../../repositories/vehicles.ts';
 import { traceOf } from '../../tracing/trace-scope.ts';
 import { browserVehicles, vehicleListSchema } from '../auth/session.ts';
+import { recordAnswerCondition } from './answer-conditions.ts';
 import { assertReachable, vehicleParams as params, reachOf, vehicleInReach } from './vehicle-reach.ts';
 
 /** The Keyfob scopes a batch needs besides its own: each sub-path's, as if it were called alone. */
@@ -216,6 +217,7 @@ export default async function vehicleRoutes(app: FastifyInstance) {
             userId: principal.kind === 'person' ? principal.userId : `machine:${principal.clientId}`,
           },
           observeUpstream: (status, seconds) => app.metrics.upstream.observe({ route: route.path, status }, seconds),
+          onAnswerCondition: (condition) => recordAnswerCondition(app, request, vehicle, condition),
         });
       },
     });

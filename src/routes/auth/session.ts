@@ -1,7 +1,8 @@
 /**
  * `GET /auth/session`: the enabled providers (for the dashboard's Connect buttons) and what the dashboard may know
  * about the signed-in user: their Keyfob id, their vehicles (provider, masked VIN, granted scopes, the routes they
- * can use, status) and when the session ends. Never a token, a provider grant id or a full VIN.
+ * can use, status with the provider's advice and the reconnect URL, what the provider reported) and when the
+ * session ends. Never a token, a provider grant id or a full VIN.
  */
 import type { FastifyInstance } from 'fastify';
 import { personPrincipal } from '../../access/person-scopes.ts';
@@ -10,11 +11,25 @@ import { CARSXE_VEHICLE_ROUTES } from '../../data-services/carsxe/carsxe-routes.
 import { requiredScopes } from '../../proxy/check-scopes.ts';
 import type { OwnedVehicle, Reach } from '../../repositories/vehicles.ts';
 import { sessionEndsAt } from '../../sessions/session-timeouts.ts';
+import { loginUrlFor } from '../../tokens/access-tokens.ts';
+import { statusDetails, unavailableSignals } from '../../vehicle-status/vehicle-status.ts';
 
 const vehicleSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'provider', 'make', 'model', 'year', 'vin', 'scopes', 'features', 'status'],
+  required: [
+    'id',
+    'provider',
+    'make',
+    'model',
+    'year',
+    'vin',
+    'scopes',
+    'features',
+    'status',
+    'statusMessage',
+    'conditions',
+  ],
   properties: {
     id: { type: 'string' },
     provider: { type: 'string' },
@@ -25,9 +40,34 @@ const vehicleSchema = {
     scopes: { type: 'array', items: { type: 'string' } },
     /** The data and command routes this vehicle can use: its provider has them and its connection allows them. */
     features: { type: 'array', items: { type: 'string' } },
-    /** active, pending_approval, reauth_required, revoked, or not_cleared (a fleet vehicle, see clearanceStatus). */
+    /**
+     * active, pending_approval, reauth_required (connect it again: `loginUrl`), revoked, not_cleared (a fleet
+     * vehicle, see clearanceStatus), or the car out of reach for now: asleep, unreachable, remote_access_disabled.
+     */
     status: { type: 'string' },
+    /** The provider's advice for the person about this status (Smartcar's suggestedUserMessage): plain text. */
+    statusMessage: { type: ['string', 'null'] },
+    /** Where the browser goes to connect this vehicle again, when its status asks for that. */
+    loginUrl: { type: 'string' },
     clearanceStatus: { type: ['string', 'null'] },
+    /** What its provider reported and has not reported ended (Smartcar VEHICLE_ERROR, High Mobility consent). */
+    conditions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['type', 'code', 'effect', 'since', 'message', 'signals'],
+        properties: {
+          type: { type: 'string' },
+          code: { type: ['string', 'null'] },
+          /** reconnect, vehicle_state, feature (the signals' routes left `features`) or notice. */
+          effect: { type: 'string', enum: ['reconnect', 'vehicle_state', 'feature', 'notice'] },
+          since: { type: 'string' },
+          message: { type: ['string', 'null'] },
+          signals: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
   },
 } as const;
 
@@ -41,34 +81,30 @@ const providerListSchema = {
   },
 } as const;
 
-/** What the browser sees as a vehicle's status: the connection's, the carmaker's pending consent, or clearance. */
-function statusOf(vehicle: OwnedVehicle): string {
-  if (vehicle.grantStatus !== 'active') return vehicle.grantStatus;
-  if (vehicle.connectionKind === 'fleet') {
-    if (vehicle.clearanceStatus === 'approved') return 'active';
-    return vehicle.clearanceStatus === 'pending' ? 'pending_approval' : 'not_cleared';
-  }
-  return vehicle.pendingApproval ? 'pending_approval' : 'active';
-}
-
 export const vehicleListSchema = { type: 'array', items: vehicleSchema } as const;
 
 /** The browser-safe view of the vehicles in reach, shared by /auth/session and /api/vehicles. */
 export async function browserVehicles(app: FastifyInstance, reach: Reach, callerScopes: readonly KeyfobScope[]) {
   const vehicles = await app.repos.vehicles.listInReach(reach);
-  return vehicles.map((vehicle) => ({
-    id: vehicle.id,
-    provider: vehicle.provider,
-    make: vehicle.make,
-    model: vehicle.model,
-    year: vehicle.year,
-    // Only the last four characters are stored in clear; the rest of a 17-character VIN shows as stars.
-    vin: vehicle.vinLast4 ? `${'*'.repeat(13)}${vehicle.vinLast4}` : null,
-    scopes: vehicle.scopes,
-    features: featuresOf(app, vehicle, callerScopes),
-    status: statusOf(vehicle),
-    clearanceStatus: vehicle.clearanceStatus,
-  }));
+  return vehicles.map((vehicle) => {
+    const { status, statusMessage, conditions } = statusDetails(vehicle);
+    return {
+      id: vehicle.id,
+      provider: vehicle.provider,
+      make: vehicle.make,
+      model: vehicle.model,
+      year: vehicle.year,
+      // Only the last four characters are stored in clear; the rest of a 17-character VIN shows as stars.
+      vin: vehicle.vinLast4 ? `${'*'.repeat(13)}${vehicle.vinLast4}` : null,
+      scopes: vehicle.scopes,
+      features: featuresOf(app, vehicle, callerScopes),
+      status,
+      statusMessage,
+      ...(status === 'reauth_required' ? { loginUrl: loginUrlFor(vehicle.provider) } : {}),
+      clearanceStatus: vehicle.clearanceStatus,
+      conditions,
+    };
+  });
 }
 
 /**
@@ -81,6 +117,8 @@ function featuresOf(app: FastifyInstance, vehicle: OwnedVehicle, callerScopes: r
   if (!adapter) return [];
   const callerMay = (method: string, path: string) =>
     callerScopes.includes(scopeOfRoute(method, `/api/vehicles/:vehicleId${path}`));
+  // Routes reading a signal the provider reported the car cannot give now (COMPATIBILITY, PERMISSION).
+  const lost = new Set([...unavailableSignals(vehicle)].flatMap((code) => adapter.signalRoutes?.[code] ?? []));
   const provided = adapter.routes
     .filter(
       (route) =>
@@ -88,7 +126,8 @@ function featuresOf(app: FastifyInstance, vehicle: OwnedVehicle, callerScopes: r
         callerMay(route.method, route.path) &&
         requiredScopes(route, undefined).every((s) => vehicle.scopes.includes(s)),
     )
-    .map((route) => `${route.method} ${route.path}`);
+    .map((route) => `${route.method} ${route.path}`)
+    .filter((feature) => !lost.has(feature));
   const data =
     app.config.carsxe && vehicle.vinLast4
       ? CARSXE_VEHICLE_ROUTES.filter((route) => callerMay('GET', route.path)).map((route) => `GET ${route.path}`)

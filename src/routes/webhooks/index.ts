@@ -106,7 +106,7 @@ export default async function webhookRoutes(app: FastifyInstance) {
         if (answerableChallenge(challenge.challenge)) return answerChallenge(reply, challenge.challenge, amt);
         throw refuse('challenge_refused', 400, ERROR_CODES.BAD_REQUEST, 'the challenge is not in the accepted format');
       }
-      const event = readEvent(body);
+      const event = readEvent(body, new Date());
       if ('invalid' in event)
         throw refuse('malformed', 400, ERROR_CODES.BAD_REQUEST, `not a webhook event: ${event.invalid}`);
       const stored = await app.repos.webhookDeliveries.store({

@@ -37,6 +37,18 @@ export function highMobilityControlRoutes(app: FastifyInstance, hm: HighMobility
     return { asleep: hm.asleep.has(vin) };
   });
 
+  /**
+   * `{ vin }`: the carmaker ends that car's consents (the owner withdrew it in the carmaker's app). High Mobility's
+   * tokens for it still work at the token endpoint, but every data call answers 401 "Consent is removed by OEM".
+   */
+  app.post('/sandbox/highmobility/consents/remove-at-oem', async (request, reply) => {
+    const { vin } = (request.body ?? {}) as { vin?: unknown };
+    if (typeof vin !== 'string') return reply.code(400).send({ error: 'invalid_vin', message: 'vin is required' });
+    const consents = [...hm.consents.values()].filter((consent) => consent.vin === vin && !consent.revoked);
+    for (const consent of consents) hm.removedAtOem.add(consent.id);
+    return { removed: consents.length };
+  });
+
   /** Consents without tokens: how many, revoked or not, pending or not (tests check revocation with it). */
   app.get('/sandbox/highmobility/consents', async () =>
     [...hm.consents.values()].map((consent) => ({

@@ -66,6 +66,8 @@ export class HighMobilityState {
   readonly requests = new Map<string, ConsentRequest>();
   readonly codes = new Map<string, Code>();
   readonly consents = new Map<string, Consent>();
+  /** Consents the carmaker ended (control.ts): data calls with their tokens answer 401 "Consent is removed by OEM". */
+  readonly removedAtOem = new Set<string>();
   readonly accessTokens = new Map<string, { consentId: string; expiresAt: number }>();
   readonly refreshTokens = new Map<string, { consentId: string; usedAt: number | null }>();
   readonly usedJtis = new Map<string, number>();

@@ -43,6 +43,8 @@ export function vehicleDataRoutes(
     const vehicle = [...shared.vehicles.values()].find((candidate) => candidate.spec.vin === vin);
     if (!vehicle) return sendApiError(reply, 404, 'Not Found', 'Vehicle not found');
     if (consent) {
+      if (hm.removedAtOem.has(consent.id))
+        return sendApiError(reply, 401, 'Not Authorized', 'Consent is removed by OEM');
       if (consent.vin !== vin) return sendApiError(reply, 403, 'Forbidden', 'No active consent for this vehicle');
       if (hm.isPending(consent)) return sendApiError(reply, 422, 'Pending', 'Vehicle data is not available yet');
     } else if (hm.clearance(fleetClient?.clientId ?? '', vin)?.status !== 'approved') {

@@ -11,12 +11,17 @@ const DRAIN_PER_KM_FUEL = 1 / 750;
 
 export type ChargeState = 'CHARGING' | 'FULLY_CHARGED' | 'NOT_CHARGING';
 
+/** Whether the car answers now: Smartcar's VEHICLE_STATE error codes, or `ONLINE`. */
+export type Reachability = 'ONLINE' | 'ASLEEP' | 'UNREACHABLE' | 'REMOTE_ACCESS_DISABLED';
+
 export class VehicleState {
   odometerKm: number;
   energy: number; // battery or fuel, 0..1
   isPluggedIn = false;
   charging = false;
   isLocked = true;
+  /** Set by the sandbox's controls: a car that is not ONLINE answers data calls with 409 VEHICLE_STATE. */
+  reachability: Reachability = 'ONLINE';
   latitude: number;
   longitude: number;
   /** When the data was last updated (what `sc-data-age` reports). */

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Simulator } from '../registry.ts';
 import type { SandboxState } from '../state/sandbox-state.ts';
 import { authorizeRoutes } from './authorize.ts';
+import { connectionControlRoutes } from './connection-controls.ts';
 import { sendSmartcarError } from './smartcar-error.ts';
 import { tokenRoutes } from './token.ts';
 import { vehicleApiRoutes } from './vehicle-api.ts';
@@ -31,6 +32,7 @@ export function registerSmartcar(app: FastifyInstance, state: SandboxState) {
   tokenRoutes(app, state);
   vehicleApiRoutes(app, state);
   vehicleApiV3Routes(app, state);
+  connectionControlRoutes(app, state);
 }
 
 export const SMARTCAR_SIMULATOR: Simulator = {

@@ -204,6 +204,14 @@ export function vehicleApiRoutes(app: FastifyInstance, state: SandboxState) {
   function runEndpoint(request: FastifyRequest, reply: FastifyReply, grant: SandboxGrant, endpoint: DataEndpoint) {
     const vehicle = vehicleFor(reply, grant, (request.params as { id: string }).id);
     if (!vehicle) return reply;
+    if (vehicle.reachability !== 'ONLINE') {
+      return sendSmartcarError(reply, {
+        status: 409,
+        type: 'VEHICLE_STATE',
+        code: vehicle.reachability,
+        description: `The vehicle is ${vehicle.reachability.toLowerCase().replace(/_/g, ' ')} and did not respond.`,
+      });
+    }
     if (endpoint.permission && !grant.scopes.includes(endpoint.permission)) {
       return sendSmartcarError(reply, permissionError(endpoint));
     }

@@ -1,6 +1,7 @@
 /**
- * The Smartcar simulator's webhooks: a VEHICLE_STATE event whenever a command changes a connected vehicle, and
- * (with `webhookIntervalSeconds`) every connected vehicle's state as it drives or charges, posted to the target
+ * The Smartcar simulator's webhooks: a VEHICLE_STATE event whenever a command changes a connected vehicle,
+ * a VEHICLE_ERROR whenever the connection controls (connection-controls.ts) revoke a grant or change whether the
+ * car is reachable, and (with `webhookIntervalSeconds`) every connected vehicle's state as it drives or charges, posted to the target
  * Keyfob was configured with, signed (`SC-Signature`, hex HMAC-SHA256 of the compact JSON body under the AMT).
  * Smartcar's delivery rules: any 2xx within 15 s succeeds; otherwise three retries after 25, 50 and 100 s (scaled
  * by `webhookRetryPercent`), then the event is dropped. The `eventId` stays across retries; `deliveryId` is new on
@@ -30,7 +31,8 @@ export function smartcarWebhooks(app: FastifyInstance, state: SandboxState, targ
 
   function stateEvent(grant: SandboxGrant, vehicleId: string, trigger: Record<string, unknown>) {
     const vehicle = state.vehicles.get(vehicleId);
-    if (!vehicle) return undefined;
+    // A car asleep or offline has nothing new to tell.
+    if (vehicle?.reachability !== 'ONLINE') return undefined;
     const now = state.clock.now();
     const signals = SIGNALS.filter(
       (signal) => grant.scopes.includes(signal.permission) && signal.available(vehicle),
@@ -61,7 +63,26 @@ export function smartcarWebhooks(app: FastifyInstance, state: SandboxState, targ
     };
   }
 
-  async function attempt(event: ReturnType<typeof stateEvent> & object, tries: number): Promise<void> {
+  /** A VEHICLE_ERROR for one grant: Smartcar's `errors[]` entries about the vehicle. */
+  function errorEvent(grant: SandboxGrant, vehicleId: string, errors: Array<Record<string, unknown>>) {
+    const vehicle = state.vehicles.get(vehicleId);
+    if (!vehicle) return undefined;
+    return {
+      eventId: randomUUID(),
+      eventType: 'VEHICLE_ERROR',
+      vehicleId,
+      data: {
+        user: { id: grant.accountId },
+        vehicle: { id: vehicleId, make: vehicle.spec.make, model: vehicle.spec.model, year: vehicle.spec.year },
+        errors,
+      },
+      meta: { version: '4.0', webhookId: WEBHOOK_ID, webhookName: 'Keyfob sandbox', mode: 'LIVE' },
+    };
+  }
+
+  type Envelope = NonNullable<ReturnType<typeof stateEvent> | ReturnType<typeof errorEvent>>;
+
+  async function attempt(event: Envelope, tries: number): Promise<void> {
     const body = JSON.stringify({
       ...event,
       meta: { ...event.meta, deliveryId: randomUUID(), deliveredAt: state.clock.now() },
@@ -116,6 +137,14 @@ export function smartcarWebhooks(app: FastifyInstance, state: SandboxState, targ
   state.onVehicleChanged((vehicleId) =>
     send(vehicleId, { code: 'SIGNAL_CHANGED', name: 'IsLocked', group: 'Closure' }),
   );
+  // Told to the grants the report names, revoked ones included: a revocation is news to the app that held it.
+  state.onVehicleError(({ vehicleId, grantIds, errors }) => {
+    for (const grantId of grantIds) {
+      const grant = state.tokens.grants.get(grantId);
+      const event = grant ? errorEvent(grant, vehicleId, errors) : undefined;
+      if (event) void attempt(event, 0);
+    }
+  });
 
   // Checked every second, so a change of `webhookIntervalSeconds` takes effect at once.
   let lastTick = Date.now();

@@ -25,6 +25,13 @@ export interface PendingAuthorization {
   expiresAt: number;
 }
 
+/** One VEHICLE_ERROR's content: the vehicle, the grants told of it, and Smartcar's `errors[]` entries. */
+export interface VehicleErrorReport {
+  vehicleId: string;
+  grantIds: string[];
+  errors: Array<Record<string, unknown>>;
+}
+
 export class SandboxState {
   readonly clock = new SandboxClock();
   readonly calls = new CallCounter();
@@ -37,6 +44,7 @@ export class SandboxState {
   /** Each simulator's own state, by provider name (tests read it: issued tokens, consents). */
   readonly simulators = new Map<string, unknown>();
   readonly #changeListeners: Array<(vehicleId: string) => void> = [];
+  readonly #errorListeners: Array<(report: VehicleErrorReport) => void> = [];
   /** The last vehicle API request as received, so tests can check what a proxy forwarded (headers included). */
   lastApiRequest: { method: string; url: string; headers: Record<string, unknown> } | undefined;
 
@@ -63,6 +71,15 @@ export class SandboxState {
 
   onVehicleChanged(listener: (vehicleId: string) => void): void {
     this.#changeListeners.push(listener);
+  }
+
+  /** Trouble with a vehicle began or ended for these grants (Smartcar's webhooks send VEHICLE_ERROR for it). */
+  vehicleErrorReported(report: VehicleErrorReport): void {
+    for (const listener of this.#errorListeners) listener(report);
+  }
+
+  onVehicleError(listener: (report: VehicleErrorReport) => void): void {
+    this.#errorListeners.push(listener);
   }
 
   client(clientId: string): SandboxClient | undefined {

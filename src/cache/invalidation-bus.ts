@@ -4,7 +4,8 @@
  * is not subscribed: caches must not serve then, since they could have missed a message. On every (re)subscribe
  * the caches are emptied for the same reason.
  */
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '../plugins/external/redis.ts';
 
 export type Invalidation =
   | { kind: 'session'; id: string }
@@ -31,7 +32,7 @@ export interface InvalidationBus {
 const CHANNEL = 'keyfob:invalidate';
 
 export async function createInvalidationBus(
-  redis: Redis | null,
+  redis: RedisClient | null,
   log: { warn(object: object, message: string): void },
 ): Promise<InvalidationBus> {
   const handlers: Array<(message: Invalidation) => void> = [];
@@ -48,7 +49,11 @@ export async function createInvalidationBus(
       close: async () => undefined,
     };
   }
-  const subscriber = redis.duplicate({ lazyConnect: true, enableOfflineQueue: true });
+  // The subscriber queues its SUBSCRIBE until connected (after a failover too); commands of the main client do not.
+  const subscriber =
+    redis instanceof Cluster
+      ? redis.duplicate(undefined, { lazyConnect: true, enableOfflineQueue: true })
+      : redis.duplicate({ lazyConnect: true, enableOfflineQueue: true });
   let subscribed = false;
   subscriber.on('message', (_channel: string, text: string) => {
     try {

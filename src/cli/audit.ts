@@ -51,7 +51,11 @@ const { filter, json } = parseFilter();
 try {
   const { config } = await loadConfig(process.env);
   refuseEmbeddedWhileServing(config.databaseUrl, 'audit');
-  const database = await prepareDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await prepareDatabase({
+    databaseUrl: config.databaseUrl,
+    directUrl: config.databaseDirectUrl,
+    dataDir: config.dataDir,
+  });
   const { db, pool } = createDatabase(database);
   try {
     const events = await createAuditRepository(db, pool, console).list(filter);

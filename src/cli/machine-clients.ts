@@ -61,7 +61,11 @@ const args = parse();
 try {
   const { config } = await loadConfig(process.env);
   refuseEmbeddedWhileServing(config.databaseUrl, 'machine-clients');
-  const database = await prepareDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await prepareDatabase({
+    databaseUrl: config.databaseUrl,
+    directUrl: config.databaseDirectUrl,
+    dataDir: config.dataDir,
+  });
   const { db } = createDatabase(database);
   try {
     const access = createMachineAccessRepository(db);

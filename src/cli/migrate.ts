@@ -9,7 +9,11 @@ import { prepareDatabase } from '../db/prepare-database.ts';
 
 try {
   const { config } = await loadConfig(process.env);
-  const database = await prepareDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await prepareDatabase({
+    databaseUrl: config.databaseUrl,
+    directUrl: config.databaseDirectUrl,
+    dataDir: config.dataDir,
+  });
   const applied = database.appliedMigrations;
   console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'no pending migrations');
   console.log('the database matches prisma/schema.prisma');

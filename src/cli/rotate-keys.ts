@@ -15,7 +15,11 @@ import { refuseEmbeddedWhileServing } from './embedded-guard.ts';
 try {
   const { config } = await loadConfig(process.env);
   refuseEmbeddedWhileServing(config.databaseUrl, 'rotate-keys');
-  const database = await prepareDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await prepareDatabase({
+    databaseUrl: config.databaseUrl,
+    directUrl: config.databaseDirectUrl,
+    dataDir: config.dataDir,
+  });
   const db = createPrismaClient(database);
   const vault = createTokenVault(config.keyRing);
   console.log(`re-wrapping data keys under key "${vault.currentKeyId}"`);

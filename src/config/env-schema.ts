@@ -31,6 +31,9 @@ const CORE_ENV = {
     Type.String({ description: 'the origin the browser sees, like https://cars.example.com (no path)' }),
   ),
   DATABASE_URL: Type.Optional(Type.String({ description: 'a postgres:// or postgresql:// connection URL' })),
+  DATABASE_DIRECT_URL: Type.Optional(
+    Type.String({ description: 'a postgres:// URL straight to the server, for migrations behind PgBouncer' }),
+  ),
   DATABASE_POOL_SIZE: Integer({
     default: 10,
     minimum: 1,
@@ -38,6 +41,22 @@ const CORE_ENV = {
     description: 'Postgres connections per instance, 1 to 1000 (the embedded database always uses 1)',
   }),
   REDIS_URL: Type.Optional(Type.String({ description: 'a redis:// or rediss:// connection URL' })),
+  REDIS_SENTINELS: Type.Optional(
+    Type.String({ description: "the sentinels' host:port entries, comma-separated (instead of REDIS_URL)" }),
+  ),
+  REDIS_SENTINEL_NAME: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'the name Sentinel monitors the primary under' }),
+  ),
+  REDIS_CLUSTER_NODES: Type.Optional(
+    Type.String({ description: "some of the cluster's host:port entries, comma-separated (instead of REDIS_URL)" }),
+  ),
+  REDIS_USERNAME: Type.Optional(Type.String({ description: 'the Redis ACL user, with Sentinel or Cluster' })),
+  REDIS_PASSWORD: Type.Optional(Type.String({ description: "the Redis servers' password, with Sentinel or Cluster" })),
+  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ description: "the sentinels' own password, if they have one" })),
+  REDIS_TLS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'true: speak TLS to the Redis servers and sentinels of REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+  }),
   SESSION_SECRET: Type.Optional(Type.String({ description: 'a random secret of at least 32 characters' })),
   TOKEN_ENCRYPTION_KEYS: Type.Optional(
     Type.String({ description: 'comma-separated id:base64-32-byte-key entries; the first encrypts' }),
@@ -149,6 +168,13 @@ const CORE_ENV = {
     minimum: 1,
     maximum: 600,
     description: 'seconds a client has to send a whole request (headers within min(10, this)) before 408',
+  }),
+  KEEP_ALIVE_TIMEOUT_SECONDS: Integer({
+    default: 75,
+    minimum: 1,
+    maximum: 3600,
+    description:
+      "seconds an idle client connection is kept open; keep it above your load balancer's idle timeout (AWS ALB 60)",
   }),
   RATE_LIMIT_WINDOW_SECONDS: Integer({
     default: 60,

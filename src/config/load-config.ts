@@ -13,6 +13,7 @@ import { type Env, EnvSchema } from './env-schema.ts';
 import { type KeyRingEntry, parseKeyRing } from './key-ring-format.ts';
 import { type OidcSettings, oidcSettings } from './oidc-settings.ts';
 import { type ProviderName, resolveProviders } from './provider-settings.ts';
+import { type RedisSettings, redisSettings } from './redis-settings.ts';
 
 /** Keyfob's settings, and each provider's own under its name (`config.smartcar`, `config.highmobility`). */
 export type Config = CoreConfig & ProviderSettingsMap;
@@ -28,9 +29,12 @@ export interface CoreConfig {
   /** True when PUBLIC_URL is https: cookies become Secure and `__Host-` prefixed. */
   secureCookies: boolean;
   databaseUrl: string | undefined;
+  /** Straight to Postgres (not through PgBouncer), for migrations: DATABASE_DIRECT_URL, else DATABASE_URL. */
+  databaseDirectUrl: string | undefined;
   /** Connections in this instance's Postgres pool. */
   databasePoolSize: number;
-  redisUrl: string | undefined;
+  /** One Redis server, a Sentinel-watched primary, or a Cluster; none: in-memory sessions, one instance. */
+  redis: RedisSettings | undefined;
   sessionSecret: string;
   session: { idleTimeoutSeconds: number; absoluteTimeoutSeconds: number };
   keyRing: KeyRingEntry[];
@@ -47,6 +51,8 @@ export interface CoreConfig {
   carsxe: CarsxeSettings | undefined;
   upstreamTimeoutMs: number;
   requestTimeoutMs: number;
+  /** How long an idle client connection stays open (KEEP_ALIVE_TIMEOUT_SECONDS). */
+  keepAliveTimeoutMs: number;
   /** Requests allowed per window and key (client IP, session) in each area; 0 means no limit. */
   rateLimits: {
     windowMs: number;
@@ -173,20 +179,25 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   const production = parsed.NODE_ENV === 'production';
 
   if (production) {
-    for (const variable of [
-      'DATABASE_URL',
-      'REDIS_URL',
-      'SESSION_SECRET',
-      'TOKEN_ENCRYPTION_KEYS',
-      'ERASURE_LEDGER_DIR',
-    ] as const) {
+    if (raw.REDIS_URL === undefined && raw.REDIS_SENTINELS === undefined && raw.REDIS_CLUSTER_NODES === undefined) {
+      problems.push({
+        variable: 'REDIS_URL',
+        expected: 'required when NODE_ENV=production (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES)',
+      });
+    }
+    for (const variable of ['DATABASE_URL', 'SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS', 'ERASURE_LEDGER_DIR'] as const) {
       if (raw[variable] === undefined) {
         problems.push({ variable, expected: 'required when NODE_ENV=production' });
       }
     }
   }
   checkUrl(parsed.DATABASE_URL, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems);
+  checkUrl(parsed.DATABASE_DIRECT_URL, 'DATABASE_DIRECT_URL', ['postgres:', 'postgresql:'], problems);
+  if (parsed.DATABASE_DIRECT_URL !== undefined && parsed.DATABASE_URL === undefined) {
+    problems.push({ variable: 'DATABASE_DIRECT_URL', expected: 'set with DATABASE_URL, or not at all' });
+  }
   checkUrl(parsed.REDIS_URL, 'REDIS_URL', ['redis:', 'rediss:'], problems);
+  const redis = redisSettings(parsed, problems);
   checkUrl(parsed.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:'], problems);
   for (const name of PROVIDER_NAMES) {
     for (const variable of PROVIDER_REGISTRY[name].settings.urls) {
@@ -257,7 +268,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
   if (parsed.DATABASE_URL === undefined) {
     notices.push(`DATABASE_URL is not set: using the embedded PGlite database in ${dataDir}/pglite`);
   }
-  if (parsed.REDIS_URL === undefined) {
+  if (redis === undefined) {
     notices.push('REDIS_URL is not set: sessions are kept in memory (single instance only, lost on restart)');
   }
 
@@ -271,8 +282,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       publicUrl,
       secureCookies: publicUrl.startsWith('https://'),
       databaseUrl: parsed.DATABASE_URL,
+      databaseDirectUrl: parsed.DATABASE_DIRECT_URL,
       databasePoolSize: parsed.DATABASE_POOL_SIZE,
-      redisUrl: parsed.REDIS_URL,
+      redis,
       sessionSecret: sessionSecret as string,
       session: {
         idleTimeoutSeconds: parsed.SESSION_IDLE_TIMEOUT_SECONDS,
@@ -288,6 +300,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv): Promise<{ config: Conf
       carsxe,
       upstreamTimeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
       requestTimeoutMs: parsed.REQUEST_TIMEOUT_SECONDS * 1000,
+      keepAliveTimeoutMs: parsed.KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
       rateLimits: {
         windowMs: parsed.RATE_LIMIT_WINDOW_SECONDS * 1000,
         auth: { perIp: parsed.RATE_LIMIT_AUTH_PER_IP, perSession: parsed.RATE_LIMIT_AUTH_PER_SESSION },

@@ -21,13 +21,19 @@ export interface PreparedDatabase {
 
 export async function prepareDatabase(options: {
   databaseUrl: string | undefined;
+  /**
+   * Where migrations go when `databaseUrl` is a pooler in transaction mode (PgBouncer): they hold a session-level
+   * advisory lock for their whole run, which such a pooler cannot keep on one server connection.
+   */
+  directUrl?: string | undefined;
   dataDir: string;
 }): Promise<PreparedDatabase> {
   const embedded = options.databaseUrl === undefined ? await startEmbeddedPostgres(options.dataDir) : undefined;
   const connectionString = embedded?.connectionString ?? (options.databaseUrl as string);
+  const direct = embedded ? connectionString : (options.directUrl ?? connectionString);
   try {
-    const appliedMigrations = await applyMigrations(connectionString, MIGRATIONS_DIR);
-    await verifySchema(connectionString, SCHEMA_PATH);
+    const appliedMigrations = await applyMigrations(direct, MIGRATIONS_DIR);
+    await verifySchema(direct, SCHEMA_PATH);
     return {
       connectionString,
       maxPoolSize: embedded?.maxPoolSize,

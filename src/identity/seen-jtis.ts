@@ -3,9 +3,9 @@
  * with a lifetime) when it is configured, shared by every instance; in memory otherwise (one instance).
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../plugins/external/redis.ts';
 
-export function createSeenJtis(redis: Redis | undefined) {
+export function createSeenJtis(redis: RedisClient | undefined) {
   const memory = new Map<string, number>();
   const keyOf = (jti: string) => `keyfob:logout-jti:${createHash('sha256').update(jti).digest('base64url')}`;
   const sweep = () => {

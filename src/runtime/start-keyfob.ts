@@ -53,8 +53,9 @@ export async function startKeyfob(options: {
     serverFactory: httpServerFactory({
       requestTimeoutMs: config.requestTimeoutMs,
       headersTimeoutMs: 10_000,
-      keepAliveTimeoutMs: 5_000,
-      idleTimeoutMs: Math.max(30_000, 2 * config.upstreamTimeoutMs + 10_000),
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      // A socket idle between requests is the keep-alive timeout's to close, not this one's.
+      idleTimeoutMs: Math.max(30_000, 2 * config.upstreamTimeoutMs + 10_000, config.keepAliveTimeoutMs + 5_000),
     }),
     clientErrorHandler: answerClientError,
     return503OnClosing: true,
@@ -64,7 +65,11 @@ export async function startKeyfob(options: {
   });
   for (const notice of notices) app.log.warn(notice);
 
-  const database = await prepareDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await prepareDatabase({
+    databaseUrl: config.databaseUrl,
+    directUrl: config.databaseDirectUrl,
+    dataDir: config.dataDir,
+  });
   if (database.appliedMigrations.length > 0) {
     app.log.info({ migrations: database.appliedMigrations }, 'applied database migrations');
   }

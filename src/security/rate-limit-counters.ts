@@ -18,7 +18,7 @@
  *   what it serves in that interval. While Redis is away the counts wait (and are retried); each instance then
  *   limits on what it sees itself, rather than not limiting at all.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../plugins/external/redis.ts';
 
 const SETTLE = `
 local current = redis.call('INCRBY', KEYS[1], ARGV[1])
@@ -38,9 +38,9 @@ interface Counter {
   windowMs: number;
 }
 
-interface SettlingRedis extends Redis {
+type SettlingRedis = RedisClient & {
   keyfobSettleRateLimit(key: string, delta: number, windowMs: number): Promise<[number, number]>;
-}
+};
 
 export interface RateLimitCounters {
   /** Counts one request against `key`; the window's total so far (this one included) and when the window ends. */
@@ -50,7 +50,7 @@ export interface RateLimitCounters {
 }
 
 export function createRateLimitCounters(
-  redis: Redis | null,
+  redis: RedisClient | null,
   options: { prefix: string; flushMs?: number; maxKeys?: number; onError?: (error: Error) => void },
 ): RateLimitCounters {
   const counters = new Map<string, Counter>();

@@ -4,8 +4,9 @@
  * that user's sessions (an erasure ends them all); it expires with the absolute timeout after its last write, which
  * no session outlives.
  */
-import type { Redis } from 'ioredis';
+
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
+import type { RedisClient } from '../plugins/external/redis.ts';
 import type { SessionData, SessionStore } from './session-store.ts';
 
 const PREFIX = 'keyfob:session:';
@@ -24,7 +25,7 @@ function unavailable(cause: Error): KeyfobError {
   );
 }
 
-export function createRedisSessionStore(redis: Redis, absoluteMs: number): SessionStore {
+export function createRedisSessionStore(redis: RedisClient, absoluteMs: number): SessionStore {
   return {
     async load(sessionId) {
       const value = await redis.get(PREFIX + sessionId).catch((error: Error) => {

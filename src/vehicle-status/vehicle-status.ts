@@ -22,12 +22,13 @@ export interface StatusInput {
 
 /** The status and the condition that decided it, if one did. */
 function decide(vehicle: StatusInput): { status: string; by?: VehicleCondition } {
-  if (vehicle.grantStatus !== 'active') return { status: vehicle.grantStatus };
+  const reconnect = vehicle.conditions.find((condition) => effectOf(condition) === 'reconnect');
+  // A refused refresh and the provider's report often tell the same story: the report has words for the person.
+  if (vehicle.grantStatus !== 'active') return { status: vehicle.grantStatus, ...(reconnect ? { by: reconnect } : {}) };
   if (vehicle.connectionKind === 'fleet') {
     if (vehicle.clearanceStatus === 'approved') return { status: 'active' };
     return { status: vehicle.clearanceStatus === 'pending' ? 'pending_approval' : 'not_cleared' };
   }
-  const reconnect = vehicle.conditions.find((condition) => effectOf(condition) === 'reconnect');
   if (reconnect) return { status: 'reauth_required', by: reconnect };
   if (vehicle.pendingApproval) return { status: 'pending_approval' };
   const state = vehicle.conditions.find((condition) => effectOf(condition) === 'vehicle_state');

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { parseKeyRing } from '../../src/config/key-ring-format.ts';
 import { createDataKeys } from '../../src/vault/data-keys.ts';
@@ -21,6 +21,16 @@ import { spawnKeyfob } from './keyfob-process.ts';
 import { createTestDatabase } from './test-database.ts';
 
 export const STORM = 200;
+
+const nodesOf = (list: string) =>
+  list.split(',').map((entry) => ({ host: entry.split(':')[0] as string, port: Number(entry.split(':')[1]) }));
+
+/** A client of the Redis the instances use (one server, Sentinel or Cluster), for the test's own announcements. */
+function publisherFor(env: NodeJS.ProcessEnv): Redis | Cluster {
+  if (env.REDIS_SENTINELS) return new Redis({ sentinels: nodesOf(env.REDIS_SENTINELS), name: env.REDIS_SENTINEL_NAME });
+  if (env.REDIS_CLUSTER_NODES) return new Cluster(nodesOf(env.REDIS_CLUSTER_NODES));
+  return new Redis(env.REDIS_URL ?? '');
+}
 
 /** Alex's Tesla, as the High Mobility consent page names it. */
 const ALEX_TESLA_AT_HIGHMOBILITY = `${ALEX_ACCOUNT}:3c1d6e0a-8b7f-4f62-9a15-7e2d4c9b0a11`;
@@ -63,6 +73,7 @@ export async function cluster(
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
     DATABASE_URL: database.databaseUrl,
+    ...(database.directUrl ? { DATABASE_DIRECT_URL: database.directUrl } : {}),
     REDIS_URL: process.env.REDIS_URL,
     SESSION_SECRET: randomBytes(32).toString('base64url'),
     TOKEN_ENCRYPTION_KEYS: keys,
@@ -77,8 +88,15 @@ export async function cluster(
   db.on('error', () => undefined);
   await db.connect();
   t.after(() => db.end().catch(() => undefined));
-  const redis = new Redis(process.env.REDIS_URL ?? '');
-  t.after(() => redis.quit());
+  const redis = publisherFor(env);
+  // A test that takes Redis servers away makes this client retry: that is expected, not an error of the test.
+  redis.on('error', () => undefined);
+  t.after(() =>
+    redis.quit().then(
+      () => undefined,
+      () => redis.disconnect(),
+    ),
+  );
   // Connect Alex's cars through the first instance; the other browsers share its session cookie (Redis).
   const first = new Browser(processes[0]?.url ?? '');
   if (provider === 'smartcar') await first.connect({ account: ALEX_ACCOUNT });

@@ -50,6 +50,7 @@ export async function startKeyfobUnderTest(
           DATA_DIR: db.dataDir,
           ...LIFTED_RATE_LIMITS,
           ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
+          ...(db.directUrl ? { DATABASE_DIRECT_URL: db.directUrl } : {}),
           ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
           ...env,
         },

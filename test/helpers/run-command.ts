@@ -23,6 +23,7 @@ export function runCommand(
           LOG_LEVEL: 'warn',
           DATA_DIR: keyfob.config.dataDir,
           DATABASE_URL: keyfob.database.databaseUrl,
+          ...(keyfob.database.directUrl ? { DATABASE_DIRECT_URL: keyfob.database.directUrl } : {}),
           ...env,
         },
         timeout: 60_000,

@@ -1,6 +1,8 @@
 /**
  * A database of its own for each test file: a fresh database on the Postgres of DATABASE_URL (dropped afterwards),
- * or, without DATABASE_URL, a fresh DATA_DIR for the embedded PGlite.
+ * or, without DATABASE_URL, a fresh DATA_DIR for the embedded PGlite. With DATABASE_DIRECT_URL too (DATABASE_URL is
+ * then PgBouncer in front of that server), the database is created and dropped straight on the server, and Keyfob
+ * is given both URLs for it, as production behind PgBouncer is.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,6 +14,8 @@ import pg from 'pg';
 export interface TestDatabase {
   /** The DATABASE_URL for Keyfob, or undefined for the embedded mode. */
   databaseUrl: string | undefined;
+  /** The DATABASE_DIRECT_URL for Keyfob, when the suite runs through PgBouncer. */
+  directUrl: string | undefined;
   dataDir: string;
 }
 
@@ -31,18 +35,24 @@ export async function createTestDatabase(
   t: TestContext | { after(fn: () => Promise<void>): void },
 ): Promise<TestDatabase> {
   const dataDir = await mkdtemp(join(tmpdir(), 'keyfob-test-'));
-  const serverUrl = process.env.DATABASE_URL;
+  const pooledUrl = process.env.DATABASE_URL;
+  const serverUrl = process.env.DATABASE_DIRECT_URL || pooledUrl;
   let databaseUrl: string | undefined;
-  if (serverUrl) {
+  let directUrl: string | undefined;
+  if (pooledUrl && serverUrl) {
     const name = `keyfob_test_${randomBytes(6).toString('hex')}`;
     await admin(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
+    const named = (base: string) => {
+      const url = new URL(base);
+      url.pathname = `/${name}`;
+      return url.toString();
+    };
+    databaseUrl = named(pooledUrl);
+    if (process.env.DATABASE_DIRECT_URL) directUrl = named(process.env.DATABASE_DIRECT_URL);
     t.after(async () => {
       await admin(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     });
   }
   t.after(async () => rm(dataDir, { recursive: true, force: true }));
-  return { databaseUrl, dataDir };
+  return { databaseUrl, directUrl, dataDir };
 }

@@ -11,6 +11,9 @@
  *   holder has always given up before its lease can expire, and a crashed holder's lease expires by itself;
  * - the store is fenced by the lease holder's id and the grant's version: a holder whose lease was taken over
  *   stores nothing and marks nothing, so it can never overwrite a newer pair;
+ * - a pair the provider issued is never thrown away for a database outage: storing it is retried (with backoff)
+ *   while the lease is ours, so a Postgres failover in the middle of a refresh costs a wait, not the grant. Giving
+ *   up before the lease ends keeps the fence: nobody else can have presented the spent refresh token meanwhile;
  * - a refused grant (each adapter's rule: `invalid_grant` at Smartcar, a description naming the refresh token at
  *   High Mobility) marks the grant reauth_required (no further refresh is tried, so no silent loop); a provider
  *   failure (5xx, timeout, network, an unreadable answer) leaves the stored tokens untouched and answers 502/504;
@@ -19,6 +22,7 @@
  * @see RFC 6749 section 6, RFC 9700 section 4.14
  */
 import { randomUUID } from 'node:crypto';
+import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import { ERROR_CODES, KeyfobError } from '../errors/keyfob-error.ts';
 import { type OAuthFailure, oauthFailureError } from '../providers/oauth-failure.ts';
 import type { ProviderAdapter, TokenSet } from '../providers/provider-adapter.ts';
@@ -66,6 +70,34 @@ export type KeepAliveOutcome = 'refreshed' | 'not_needed' | OAuthFailure;
 const leaseWaitTimedOut = () =>
   new KeyfobError(ERROR_CODES.UPSTREAM_TIMEOUT, 504, 'the token refresh under way elsewhere did not finish in time');
 
+/** How long before its lease ends a holder stops retrying a store: the lease's clock is the database's. */
+const STORE_GIVE_UP_MARGIN_MS = 2_000;
+
+/**
+ * Stores a refreshed pair, retrying while the database is out of reach (a failover, a restart) and the lease is
+ * still ours. Any other failure, or the lease running out, ends the attempt with the error.
+ */
+async function untilStoredOrLeaseEnds(
+  store: () => Promise<boolean>,
+  leaseEndsAt: number,
+  log: RefreshLog,
+  grantId: string,
+): Promise<boolean> {
+  let delayMs = 200;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const stored = await store();
+      if (attempt > 1) log.info({ grantId, attempts: attempt }, 'refreshed tokens stored after a database outage');
+      return stored;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() + delayMs > leaseEndsAt - STORE_GIVE_UP_MARGIN_MS) throw error;
+      log.warn({ grantId, attempt }, 'the database is out of reach: storing the refreshed tokens again shortly');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      delayMs = Math.min(delayMs * 2, 2_000);
+    }
+  }
+}
+
 export function createAccessTokens(deps: {
   grants: GrantRepository;
   /** The adapter that refreshes a grant of this provider. */
@@ -93,6 +125,8 @@ export function createAccessTokens(deps: {
     grant: GrantTokens & { refreshToken: string },
     holder: string,
     log: RefreshLog,
+    /** When the lease just taken runs out (this clock): the store may be retried until shortly before. */
+    leaseEndsAt: number,
   ): Promise<Outcome> {
     const fence = { version: grant.version, holder };
     const provider = deps.providerFor(grant.provider);
@@ -110,10 +144,16 @@ export function createAccessTokens(deps: {
       return { failure, cause: error, changed: false };
     }
     // Some providers answer a refresh without a new refresh token: the old one stays valid then.
-    const stored = await deps.grants.storeRefreshed(grant, holder, {
-      ...tokens,
-      refreshToken: tokens.refreshToken ?? grant.refreshToken,
-    });
+    const stored = await untilStoredOrLeaseEnds(
+      () =>
+        deps.grants.storeRefreshed(grant, holder, {
+          ...tokens,
+          refreshToken: tokens.refreshToken ?? grant.refreshToken,
+        }),
+      leaseEndsAt,
+      log,
+      grant.id,
+    );
     if (!stored) return afterLostLease(grant.id);
     log.info({ grantId: grant.id }, 'token refreshed');
     return { token: tokens.accessToken, refreshed: true, changed: true };
@@ -143,6 +183,7 @@ export function createAccessTokens(deps: {
     let pollMs: number | undefined;
     for (;;) {
       const holder = randomUUID();
+      const takenAt = Date.now();
       const lease = await deps.grants.takeRefreshLease(grantId, holder, deps.leaseMs);
       const current = lease.grant;
       if (current?.status !== 'active' || !current.refreshToken) {
@@ -153,7 +194,9 @@ export function createAccessTokens(deps: {
         if (lease.taken) await endLease(grantId, holder);
         return { token: current.accessToken, refreshed: false, changed: false };
       }
-      if (lease.taken) return refreshHolding({ ...current, refreshToken: current.refreshToken }, holder, log);
+      if (lease.taken) {
+        return refreshHolding({ ...current, refreshToken: current.refreshToken }, holder, log, takenAt + deps.leaseMs);
+      }
       if (!wait) return 'held_elsewhere';
       if (Date.now() >= giveUpAt) throw leaseWaitTimedOut();
       pollMs = nextPollMs(pollMs);

@@ -14,7 +14,8 @@ import { createTestDatabase } from '../helpers/test-database.ts';
 /** A connection string for this test: a fresh Postgres database, or a fresh embedded PGlite. */
 async function freshDatabase(t: Parameters<typeof createTestDatabase>[0]) {
   const database = await createTestDatabase(t);
-  if (database.databaseUrl) return database.databaseUrl;
+  // Migrations go straight to Postgres when the suite runs through PgBouncer, as DATABASE_DIRECT_URL makes them.
+  if (database.databaseUrl) return database.directUrl ?? database.databaseUrl;
   const embedded = await startEmbeddedPostgres(database.dataDir);
   t.after(() => embedded.stop());
   return embedded.connectionString;

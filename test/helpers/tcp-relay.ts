@@ -12,10 +12,16 @@ export interface TcpRelay {
   url(targetUrl: string): string;
   cut(): Promise<void>;
   restore(): Promise<void>;
+  /**
+   * Points the relay at another server, as a DNS name or a virtual IP is moved to a promoted standby: open
+   * connections are dropped, new ones reach the new target.
+   */
+  retarget(target: { host: string; port: number }): void;
 }
 
-export async function startTcpRelay(t: TestContext, target: { host: string; port: number }): Promise<TcpRelay> {
+export async function startTcpRelay(t: TestContext, initial: { host: string; port: number }): Promise<TcpRelay> {
   const open = new Set<Socket>();
+  let target = initial;
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host);
     open.add(client);
@@ -58,5 +64,10 @@ export async function startTcpRelay(t: TestContext, target: { host: string; port
     },
     cut: stop,
     restore: () => listen(port),
+    retarget(next) {
+      target = next;
+      for (const socket of open) socket.destroy();
+      open.clear();
+    },
   };
 }

@@ -32,7 +32,11 @@ test('a failed audit batch is written once the database is back; past the bound 
   }
   const testDatabase = await createTestDatabase(t);
   const databaseUrl = testDatabase.databaseUrl as string;
-  const prepared = await prepareDatabase({ databaseUrl, dataDir: testDatabase.dataDir });
+  const prepared = await prepareDatabase({
+    databaseUrl,
+    directUrl: testDatabase.directUrl,
+    dataDir: testDatabase.dataDir,
+  });
   t.after(() => prepared.stop());
   const target = new URL(databaseUrl);
   const relay = await startTcpRelay(t, { host: target.hostname, port: Number(target.port) });
@@ -74,7 +78,11 @@ test('a failed audit batch is written once the database is back; past the bound 
 
 test('an audit batch written again after an ambiguous failure adds no copy (one event per request and action)', async (t) => {
   const testDatabase = await createTestDatabase(t);
-  const prepared = await prepareDatabase({ databaseUrl: testDatabase.databaseUrl, dataDir: testDatabase.dataDir });
+  const prepared = await prepareDatabase({
+    databaseUrl: testDatabase.databaseUrl,
+    directUrl: testDatabase.directUrl,
+    dataDir: testDatabase.dataDir,
+  });
   t.after(() => prepared.stop());
   const { db, pool } = createDatabase({ connectionString: prepared.connectionString, maxPoolSize: 1 });
   t.after(() => db.$disconnect().catch(() => undefined));

@@ -23,7 +23,11 @@ async function setup(t: TestContext, settings = {}) {
   });
   t.after(() => sandbox.close());
   const testDatabase = await createTestDatabase(t);
-  const database = await prepareDatabase({ databaseUrl: testDatabase.databaseUrl, dataDir: testDatabase.dataDir });
+  const database = await prepareDatabase({
+    databaseUrl: testDatabase.databaseUrl,
+    directUrl: testDatabase.directUrl,
+    dataDir: testDatabase.dataDir,
+  });
   t.after(() => database.stop());
   const vault = createTokenVault([{ id: 'k1', key: randomBytes(32) }]);
   const iam = new oauth.Configuration(

@@ -25,7 +25,11 @@ const pair = (name: string) => ({
 
 async function setup(t: TestContext) {
   const testDatabase = await createTestDatabase(t);
-  const database = await prepareDatabase({ databaseUrl: testDatabase.databaseUrl, dataDir: testDatabase.dataDir });
+  const database = await prepareDatabase({
+    databaseUrl: testDatabase.databaseUrl,
+    directUrl: testDatabase.directUrl,
+    dataDir: testDatabase.dataDir,
+  });
   t.after(() => database.stop());
   const db = createPrismaClient(database);
   t.after(() => db.$disconnect());

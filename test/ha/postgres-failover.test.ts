@@ -31,6 +31,7 @@ test('Postgres failover: the primary crashes mid-refresh; Keyfob reconnects to t
       databaseUrl: relay.url(pair.url(pair.primaryPort, 'keyfob')),
       directUrl: undefined,
       dataDir,
+      closeFirst: [],
     },
   );
   await sandboxControl(keyfob, 'settings', { refreshReuseGraceSeconds: 0 }, 'PATCH');

@@ -17,7 +17,7 @@ import { Browser } from './browser.ts';
 import { ALEX_ACCOUNT } from './connected.ts';
 import { EXTERNAL_CLIENT_ID, EXTERNAL_HM_CLIENT_ID, externalSandbox } from './external-sandbox.ts';
 import { freePort } from './free-port.ts';
-import { spawnKeyfob } from './keyfob-process.ts';
+import { type KeyfobProcess, spawnKeyfob } from './keyfob-process.ts';
 import { createTestDatabase } from './test-database.ts';
 
 export const STORM = 200;
@@ -81,8 +81,14 @@ export async function cluster(
     ...providerEnv,
     ...extraEnv,
   };
-  const processes = [];
+  const processes: KeyfobProcess[] = [];
   for (const port of ports) processes.push(await spawnKeyfob(t, port, env));
+  database.closeFirst.push(async () => {
+    for (const instance of processes) {
+      if (instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill('SIGTERM');
+      await instance.exited;
+    }
+  });
   const db = new pg.Client({ connectionString: database.databaseUrl });
   // The test database is dropped WITH (FORCE) at the end, which may cut this connection first.
   db.on('error', () => undefined);

@@ -61,5 +61,6 @@ export async function startKeyfobUnderTest(
     }
   }
   t.after(() => keyfob.close());
+  db.closeFirst?.push(() => keyfob.close());
   return { ...keyfob, database: db, logs };
 }

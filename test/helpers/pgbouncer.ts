@@ -32,6 +32,9 @@ export async function startPgBouncer(t: TestContext, serverUrl: string) {
       'pool_mode = transaction',
       'max_client_conn = 2000',
       'default_pool_size = 20',
+      // A client whose database is gone (dropped by a test's cleanup) gets an error soon, not after two minutes.
+      'query_wait_timeout = 10',
+      'server_login_retry = 1',
       `admin_users = ${server.username || 'postgres'}`,
       'ignore_startup_parameters = extra_float_digits,options',
       `logfile = ${join(dir, 'pgbouncer.log')}`,

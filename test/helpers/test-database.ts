@@ -16,6 +16,12 @@ export interface TestDatabase {
   databaseUrl: string | undefined;
   /** The DATABASE_DIRECT_URL for Keyfob, when the suite runs through PgBouncer. */
   directUrl: string | undefined;
+  /**
+   * What must stop before the database is dropped (Keyfobs using it). Test cleanups run in the order they were
+   * added, so the drop, added first, would otherwise come first: through PgBouncer a Keyfob still open would then
+   * wait on a server that can no longer log in, instead of failing at once as with Postgres itself.
+   */
+  closeFirst: Array<() => Promise<void>>;
   dataDir: string;
 }
 
@@ -39,6 +45,7 @@ export async function createTestDatabase(
   const serverUrl = process.env.DATABASE_DIRECT_URL || pooledUrl;
   let databaseUrl: string | undefined;
   let directUrl: string | undefined;
+  const closeFirst: Array<() => Promise<void>> = [];
   if (pooledUrl && serverUrl) {
     const name = `keyfob_test_${randomBytes(6).toString('hex')}`;
     await admin(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
@@ -50,9 +57,10 @@ export async function createTestDatabase(
     databaseUrl = named(pooledUrl);
     if (process.env.DATABASE_DIRECT_URL) directUrl = named(process.env.DATABASE_DIRECT_URL);
     t.after(async () => {
+      for (const close of closeFirst) await close().catch(() => undefined);
       await admin(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     });
   }
   t.after(async () => rm(dataDir, { recursive: true, force: true }));
-  return { databaseUrl, directUrl, dataDir };
+  return { databaseUrl, directUrl, dataDir, closeFirst };
 }

@@ -105,11 +105,14 @@ test("a revoked grant's VEHICLE_ERROR makes the car reauth_required at once, in 
   assert.deepEqual(reconnected.conditions, []);
   assert.equal(reconnected.loginUrl, undefined);
   assert.equal((await browser.request('GET', `/api/vehicles/${tesla}/odometer`)).status, 200);
-  const audit = await keyfob.app.db.auditEvent.findMany({
-    where: { action: 'vehicle_status', vehicleId: tesla },
-    select: { outcome: true, clientId: true },
-  });
-  assert.deepEqual(audit, [{ outcome: 'active->reauth_required', clientId: 'provider:smartcar' }]);
+  // Audit events are written in batches (every 100 ms): wait for this one.
+  const auditOf = () =>
+    keyfob.app.db.auditEvent.findMany({
+      where: { action: 'vehicle_status', vehicleId: tesla },
+      select: { outcome: true, clientId: true },
+    });
+  for (let i = 0; i < 50 && (await auditOf()).length === 0; i++) await sleep(50);
+  assert.deepEqual(await auditOf(), [{ outcome: 'active->reauth_required', clientId: 'provider:smartcar' }]);
 });
 
 test('ASLEEP then RESOLVED shows the car asleep and clears it, with no reconnect; calls still reach the car', async (t) => {

@@ -107,7 +107,14 @@ export async function startKeyfob(options: {
     sandbox,
     // Idempotent: a signal handler and a test cleanup may both close the same instance.
     close: once(async () => {
-      await app.close();
+      // A keep-alive connection idle now is closed by app.close(); one that becomes idle after its in-flight request
+      // is answered would otherwise stay open for KEEP_ALIVE_TIMEOUT_SECONDS (75 s) and hold the shutdown.
+      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(closeIdle);
+      }
       await sandbox?.close();
       await database.stop();
     }),
